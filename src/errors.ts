@@ -1,0 +1,44 @@
+// Typed errors with stable codes. The CLI maps them to exit codes and messages; the HTTP layer (later) to
+// application/problem+json. Messages are Vietnamese first, then English.
+
+export type ErrorCode =
+  | 'NOT_A_PDF'
+  | 'PDF_MALFORMED'
+  | 'PDF_ENCRYPTED'
+  | 'PDF_UNSUPPORTED'
+  | 'PAGE_OUT_OF_RANGE'
+  | 'WRONG_PASSWORD'
+  | 'KEYSTORE_INVALID'
+  | 'KEY_CERT_MISMATCH'
+  | 'CERT_EXPIRED'
+  | 'CERT_NOT_YET_VALID'
+  | 'CERT_REVOKED'
+  | 'CERT_STATUS_UNKNOWN'
+  | 'CERT_KEY_USAGE'
+  | 'ALGORITHM_UNSUPPORTED'
+  | 'PLACEHOLDER_TOO_SMALL'
+  | 'TSA_FAILED'
+  | 'OCSP_FAILED'
+  | 'CRL_FAILED'
+  | 'NETWORK'
+  | 'IMAGE_INVALID'
+  | 'FONT_MISSING_GLYPH'
+  | 'INVALID_ARGUMENT'
+  | 'IO';
+
+export class KysoError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    /** Vietnamese message shown first to users. */
+    readonly vi: string,
+    /** English message. */
+    readonly en: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${vi} (${en})`, options);
+    this.name = 'KysoError';
+  }
+}
+
+export const isKysoError = (e: unknown, code?: ErrorCode): e is KysoError =>
+  e instanceof KysoError && (code === undefined || e.code === code);
