@@ -1,0 +1,207 @@
+// Lazy random-access reader over a PDF file: trailer, catalog, page tree and single objects on demand.
+// It never parses the whole file, so signing a 200-page document touches only a handful of objects.
+import { KysoError } from '../errors.ts';
+import { decodeStream } from './filters.ts';
+import { PdfDict, PdfObject, PdfRef, PdfStream } from './objects.ts';
+import { PdfParser, latin1, malformed } from './parser.ts';
+import { XrefChain, XrefEntry, notPdf, readXrefChain } from './xref.ts';
+
+export interface PageInfo {
+  ref: PdfRef;
+  dict: PdfDict;
+  index: number;
+  /** Inherited attributes resolved up the page tree (§7.7.3.4). */
+  mediaBox: [number, number, number, number];
+  cropBox: [number, number, number, number];
+  rotate: number;
+}
+
+const MAX_PAGE_TREE_DEPTH = 64;
+
+export class PdfReader {
+  readonly xref: XrefChain;
+  /** Header version, e.g. "1.7". */
+  readonly version: string;
+  private readonly cache = new Map<number, PdfObject>();
+  private readonly objStmCache = new Map<number, { offsets: number[]; nums: number[]; data: Uint8Array; first: number }>();
+  private readonly resolving = new Set<number>();
+
+  private constructor(readonly bytes: Uint8Array) {
+    const head = latin1(bytes, 0, Math.min(1024, bytes.length));
+    const m = /%PDF-(\d\.\d)/.exec(head);
+    if (!m) throw notPdf();
+    this.version = m[1];
+    this.xref = readXrefChain(bytes);
+  }
+
+  static open(bytes: Uint8Array): PdfReader {
+    if (bytes.length < 16) throw notPdf();
+    return new PdfReader(bytes);
+  }
+
+  get trailer(): PdfDict {
+    return this.xref.trailer;
+  }
+
+  /** The next free object number for an incremental update. */
+  get size(): number {
+    const s = this.trailer.get('Size');
+    let max = typeof s === 'number' ? s : 0;
+    for (const n of this.xref.merged.keys()) if (n + 1 > max) max = n + 1;
+    return max;
+  }
+
+  get isEncrypted(): boolean {
+    return this.trailer.has('Encrypt');
+  }
+
+  entry(num: number): XrefEntry | undefined {
+    return this.xref.merged.get(num);
+  }
+
+  /** Resolves a reference (or returns a direct object unchanged). Missing objects resolve to null (§7.3.10). */
+  resolve(o: PdfObject | undefined): PdfObject {
+    if (o === undefined) return null;
+    if (!(o instanceof PdfRef)) return o;
+    return this.getObject(o.num);
+  }
+
+  dict(o: PdfObject | undefined): PdfDict | undefined {
+    const v = this.resolve(o);
+    if (v instanceof PdfDict) return v;
+    if (v instanceof PdfStream) return v.dict;
+    return undefined;
+  }
+
+  getObject(num: number): PdfObject {
+    const hit = this.cache.get(num);
+    if (hit !== undefined) return hit;
+    const e = this.xref.merged.get(num);
+    if (!e || e.type === 'free') return null;
+    if (this.resolving.has(num)) throw malformed(`object ${num} refers to itself while being read`, 0);
+    this.resolving.add(num);
+    try {
+      const obj = e.type === 'offset' ? this.readAt(num, e.offset) : this.readCompressed(num, e.stream, e.index);
+      this.cache.set(num, obj);
+      return obj;
+    } finally {
+      this.resolving.delete(num);
+    }
+  }
+
+  /** Reads the object stored at a byte offset (used by the verifier for per-revision views, too). */
+  readAt(num: number, offset: number): PdfObject {
+    if (offset >= this.bytes.length) throw malformed(`object ${num} offset beyond end of file`, offset);
+    const p = new PdfParser(this.bytes, offset, (ref) => {
+      const v = this.resolve(ref);
+      return typeof v === 'number' ? v : undefined;
+    });
+    const r = p.parseIndirect();
+    if (r.num !== num) throw malformed(`xref points object ${num} at object ${r.num}`, offset);
+    return r.obj;
+  }
+
+  private readCompressed(num: number, streamNum: number, index: number): PdfObject {
+    let os = this.objStmCache.get(streamNum);
+    if (!os) {
+      const s = this.getObject(streamNum);
+      if (!(s instanceof PdfStream) || s.dict.name('Type') !== 'ObjStm') throw malformed(`object stream ${streamNum} is not an /ObjStm`, 0);
+      const data = decodeStream(s);
+      const n = s.dict.get('N');
+      const first = s.dict.get('First');
+      if (typeof n !== 'number' || typeof first !== 'number') throw malformed('object stream without /N or /First', 0);
+      const p = new PdfParser(data, 0);
+      const nums: number[] = [];
+      const offsets: number[] = [];
+      for (let i = 0; i < n; i++) {
+        nums.push(p.parseObject() as number);
+        offsets.push(p.parseObject() as number);
+      }
+      os = { nums, offsets, data, first };
+      this.objStmCache.set(streamNum, os);
+    }
+    let i = index;
+    if (os.nums[i] !== num) i = os.nums.indexOf(num);
+    if (i < 0) throw malformed(`object ${num} not found in object stream ${streamNum}`, 0);
+    const p = new PdfParser(os.data, os.first + os.offsets[i]);
+    return p.parseObject();
+  }
+
+  get catalog(): PdfDict {
+    const root = this.trailer.get('Root');
+    const cat = this.dict(root);
+    if (!cat) throw malformed('trailer has no /Root catalog', 0);
+    return cat;
+  }
+
+  get catalogRef(): PdfRef {
+    const root = this.trailer.get('Root');
+    if (!(root instanceof PdfRef)) throw malformed('trailer /Root is not an indirect reference', 0);
+    return root;
+  }
+
+  pageCount(): number {
+    const pages = this.dict(this.catalog.get('Pages'));
+    const c = pages?.get('Count');
+    return typeof c === 'number' ? c : 0;
+  }
+
+  /** Finds page `index` (0-based) using /Count to skip subtrees, resolving inherited attributes. */
+  getPage(index: number): PageInfo {
+    const count = this.pageCount();
+    if (!Number.isInteger(index) || index < 0 || index >= count) {
+      throw new KysoError('PAGE_OUT_OF_RANGE', `Trang ${index + 1} không tồn tại (tài liệu có ${count} trang)`, `Page ${index + 1} does not exist (the document has ${count} pages)`);
+    }
+    let nodeRef = this.catalog.get('Pages');
+    let remaining = index;
+    const inherited: { MediaBox?: PdfObject; CropBox?: PdfObject; Rotate?: PdfObject } = {};
+    const visited = new Set<number>();
+    for (let depth = 0; depth < MAX_PAGE_TREE_DEPTH; depth++) {
+      if (!(nodeRef instanceof PdfRef)) throw malformed('page tree node is not an indirect reference', 0);
+      if (visited.has(nodeRef.num)) throw malformed('page tree has a cycle', 0);
+      visited.add(nodeRef.num);
+      const node = this.dict(nodeRef);
+      if (!node) throw malformed('page tree node is missing', 0);
+      for (const k of ['MediaBox', 'CropBox', 'Rotate'] as const) if (node.has(k)) inherited[k] = node.get(k);
+      const type = node.name('Type');
+      if (type === 'Page' || (!node.has('Kids') && type !== 'Pages')) {
+        if (remaining !== 0) throw malformed('page tree /Count does not match its leaves', 0);
+        const mediaBox = this.rect(inherited.MediaBox) ?? [0, 0, 595.28, 841.89];
+        return {
+          ref: nodeRef,
+          dict: node,
+          index,
+          mediaBox,
+          cropBox: this.rect(inherited.CropBox) ?? mediaBox,
+          rotate: (((this.resolve(inherited.Rotate) as number) || 0) % 360 + 360) % 360,
+        };
+      }
+      const kids = this.resolve(node.get('Kids'));
+      if (!Array.isArray(kids)) throw malformed('page tree node without /Kids', 0);
+      let next: PdfObject | undefined;
+      for (const kid of kids) {
+        const kd = this.dict(kid);
+        if (!kd) continue;
+        const isLeaf = kd.name('Type') === 'Page' || !kd.has('Kids');
+        const c = isLeaf ? 1 : ((this.resolve(kd.get('Count')) as number) ?? 0);
+        if (remaining < c) {
+          next = kid;
+          break;
+        }
+        remaining -= c;
+      }
+      if (next === undefined) throw malformed('page tree /Count does not match its leaves', 0);
+      nodeRef = next;
+    }
+    throw malformed('page tree too deep', 0);
+  }
+
+  rect(o: PdfObject | undefined): [number, number, number, number] | undefined {
+    const a = this.resolve(o);
+    if (!Array.isArray(a) || a.length !== 4) return undefined;
+    const v = a.map((x) => this.resolve(x));
+    if (!v.every((x) => typeof x === 'number')) return undefined;
+    const [x1, y1, x2, y2] = v as number[];
+    return [Math.min(x1, x2), Math.min(y1, y2), Math.max(x1, x2), Math.max(y1, y2)];
+  }
+}

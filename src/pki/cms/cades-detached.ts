@@ -1,0 +1,132 @@
+// CAdES detached SignedData as PAdES baseline requires (ETSI EN 319 142-1 §6.3, EN 319 122-1):
+// signed attributes content-type, message-digest and signing-certificate-v2, and deliberately NO signing-time
+// (the PDF /M carries the claimed time). Built in two phases so the signature value can come from anywhere
+// (in-memory key, PKCS#11, a clerk's token in the browser, a CSC service):
+//   prepareSignedAttributes() -> bytes to sign -> assembleSignedData(signatureValue, unsigned attributes).
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { KysoError } from '../../errors.ts';
+import type { DigestAlgorithm, SignatureAlgorithm, Signer } from '../signer.ts';
+import { defaultScheme, digestLength } from '../signer.ts';
+import { OID, digestOid, signatureOid } from './oids.ts';
+import { signingCertificateV2Attribute } from './signing-certificate-v2.ts';
+import { bufferSource } from '../../util/bytes.ts';
+
+export interface PreparedSignature {
+  algorithm: SignatureAlgorithm;
+  /** DER of the signed attributes as a SET: exactly the bytes the signature covers. */
+  toBeSigned: Uint8Array;
+  attributes: pkijs.Attribute[];
+  certificate: Uint8Array;
+  chain: readonly Uint8Array[];
+}
+
+export interface PrepareParams {
+  certificate: Uint8Array;
+  chain?: readonly Uint8Array[];
+  keyType: Signer['keyType'];
+  digest?: DigestAlgorithm;
+  scheme?: SignatureAlgorithm['scheme'];
+  /** Digest of the signed content (for PAdES: of the two /ByteRange ranges). */
+  contentDigest: Uint8Array;
+  /** Extra signed attributes (e.g. a signature policy for other profiles). */
+  extraSignedAttributes?: pkijs.Attribute[];
+}
+
+export function prepareSignedAttributes(p: PrepareParams): PreparedSignature {
+  const digest = p.digest ?? 'SHA-256';
+  const scheme = p.scheme ?? defaultScheme(p.keyType);
+  if (scheme === 'ECDSA' ? p.keyType !== 'EC' : p.keyType !== 'RSA') {
+    throw new KysoError('ALGORITHM_UNSUPPORTED', `Lược đồ ký ${scheme} không dùng được với khóa ${p.keyType}`, `Signature scheme ${scheme} does not fit a ${p.keyType} key`);
+  }
+  if (p.contentDigest.length !== digestLength(digest)) {
+    throw new KysoError('INVALID_ARGUMENT', 'Độ dài giá trị băm không khớp thuật toán', `Content digest length does not match ${digest}`);
+  }
+  const attributes = [
+    new pkijs.Attribute({ type: OID.contentType, values: [new asn1js.ObjectIdentifier({ value: OID.data })] }),
+    new pkijs.Attribute({ type: OID.messageDigest, values: [new asn1js.OctetString({ valueHex: p.contentDigest })] }),
+    signingCertificateV2Attribute(p.certificate, digest),
+    ...(p.extraSignedAttributes ?? []),
+  ];
+  // DER encodes SET OF in ascending order of the elements' encodings (X.690 §11.6).
+  const encoded = attributes.map((a) => ({ a, der: new Uint8Array(a.toSchema().toBER()) }));
+  encoded.sort((x, y) => Buffer.compare(x.der, y.der));
+  const sorted = encoded.map((e) => e.a);
+  const toBeSigned = new Uint8Array(new asn1js.Set({ value: sorted.map((a) => a.toSchema()) }).toBER());
+  return { algorithm: { digest, scheme }, toBeSigned, attributes: sorted, certificate: p.certificate, chain: p.chain ?? [] };
+}
+
+function signatureAlgorithmIdentifier(a: SignatureAlgorithm): pkijs.AlgorithmIdentifier {
+  if (a.scheme === 'RSASSA-PSS') {
+    const hashAlgorithm = new pkijs.AlgorithmIdentifier({ algorithmId: digestOid(a.digest), algorithmParams: new asn1js.Null() });
+    const params = new pkijs.RSASSAPSSParams({
+      hashAlgorithm,
+      maskGenAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: OID.mgf1, algorithmParams: hashAlgorithm.toSchema() }),
+      saltLength: digestLength(a.digest),
+    });
+    return new pkijs.AlgorithmIdentifier({ algorithmId: OID.rsassaPss, algorithmParams: params.toSchema() });
+  }
+  if (a.scheme === 'ECDSA') return new pkijs.AlgorithmIdentifier({ algorithmId: signatureOid(a) });
+  return new pkijs.AlgorithmIdentifier({ algorithmId: signatureOid(a), algorithmParams: new asn1js.Null() });
+}
+
+/** Assembles the ContentInfo(SignedData) DER from a prepared signature and its value. */
+export function assembleSignedData(
+  prepared: PreparedSignature,
+  signatureValue: Uint8Array,
+  unsignedAttributes: pkijs.Attribute[] = [],
+): Uint8Array {
+  const cert = pkijs.Certificate.fromBER(bufferSource(prepared.certificate));
+  const certificates = [cert, ...prepared.chain.map((c) => pkijs.Certificate.fromBER(bufferSource(c)))];
+  const signerInfo = new pkijs.SignerInfo({
+    version: 1,
+    sid: new pkijs.IssuerAndSerialNumber({ issuer: cert.issuer, serialNumber: cert.serialNumber }),
+    digestAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: digestOid(prepared.algorithm.digest) }),
+    signedAttrs: new pkijs.SignedAndUnsignedAttributes({ type: 0, attributes: prepared.attributes }),
+    signatureAlgorithm: signatureAlgorithmIdentifier(prepared.algorithm),
+    signature: new asn1js.OctetString({ valueHex: signatureValue }),
+  });
+  if (unsignedAttributes.length) {
+    signerInfo.unsignedAttrs = new pkijs.SignedAndUnsignedAttributes({ type: 1, attributes: unsignedAttributes });
+  }
+  const signedData = new pkijs.SignedData({
+    version: 1,
+    digestAlgorithms: [new pkijs.AlgorithmIdentifier({ algorithmId: digestOid(prepared.algorithm.digest) })],
+    encapContentInfo: new pkijs.EncapsulatedContentInfo({ eContentType: OID.data }),
+    certificates,
+    signerInfos: [signerInfo],
+  });
+  const contentInfo = new pkijs.ContentInfo({ contentType: OID.signedData, content: signedData.toSchema(true) });
+  return new Uint8Array(contentInfo.toSchema().toBER());
+}
+
+/** The signature-time-stamp unsigned attribute (id-aa-signatureTimeStampToken) wrapping a token's DER. */
+export function signatureTimestampAttribute(tokenDer: Uint8Array): pkijs.Attribute {
+  const parsed = asn1js.fromBER(bufferSource(tokenDer));
+  if (parsed.offset === -1) throw new KysoError('TSA_FAILED', 'Dấu thời gian không đúng định dạng', 'Timestamp token is not valid DER');
+  return new pkijs.Attribute({ type: OID.signatureTimeStampToken, values: [parsed.result] });
+}
+
+export interface CadesSignOptions {
+  signer: Signer;
+  digest?: DigestAlgorithm;
+  scheme?: SignatureAlgorithm['scheme'];
+  contentDigest: Uint8Array;
+  /** Called with the signature value; returns a RFC 3161 token over it (PAdES/CAdES baseline T). */
+  timestamp?: (signatureValue: Uint8Array, digest: DigestAlgorithm) => Promise<Uint8Array>;
+}
+
+/** One-shot: prepare, sign with the Signer, optionally timestamp, assemble. */
+export async function signCadesDetached(o: CadesSignOptions): Promise<Uint8Array> {
+  const prepared = prepareSignedAttributes({
+    certificate: o.signer.certificate,
+    chain: o.signer.chain,
+    keyType: o.signer.keyType,
+    digest: o.digest,
+    scheme: o.scheme,
+    contentDigest: o.contentDigest,
+  });
+  const value = await o.signer.sign(prepared.toBeSigned, prepared.algorithm);
+  const unsigned = o.timestamp ? [signatureTimestampAttribute(await o.timestamp(value, prepared.algorithm.digest))] : [];
+  return assembleSignedData(prepared, value, unsigned);
+}

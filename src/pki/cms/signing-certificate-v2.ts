@@ -1,0 +1,31 @@
+// ESS signing-certificate-v2 (RFC 5035): binds the signature to the signer's certificate so it cannot be
+// substituted. Required by PAdES/CAdES baseline B. Built from asn1js/pkijs structures.
+import { createHash } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import type { DigestAlgorithm } from '../signer.ts';
+import { nodeDigestName } from '../signer.ts';
+import { OID, digestOid } from './oids.ts';
+import { bufferSource } from '../../util/bytes.ts';
+
+/**
+ * SigningCertificateV2 ::= SEQUENCE { certs SEQUENCE OF ESSCertIDv2, policies ... OPTIONAL }
+ * ESSCertIDv2 ::= SEQUENCE { hashAlgorithm AlgorithmIdentifier DEFAULT sha256, certHash OCTET STRING,
+ *                            issuerSerial IssuerSerial OPTIONAL }
+ */
+export function signingCertificateV2Attribute(certDer: Uint8Array, digest: DigestAlgorithm = 'SHA-256'): pkijs.Attribute {
+  const cert = pkijs.Certificate.fromBER(bufferSource(certDer));
+  const hash = createHash(nodeDigestName(digest)).update(certDer).digest();
+  const issuerSerial = new asn1js.Sequence({
+    value: [
+      new pkijs.GeneralNames({ names: [new pkijs.GeneralName({ type: 4, value: cert.issuer })] }).toSchema(),
+      cert.serialNumber,
+    ],
+  });
+  const essCertId: asn1js.AsnType[] = [];
+  // DER forbids encoding a DEFAULT value, so SHA-256 is omitted.
+  if (digest !== 'SHA-256') essCertId.push(new pkijs.AlgorithmIdentifier({ algorithmId: digestOid(digest) }).toSchema());
+  essCertId.push(new asn1js.OctetString({ valueHex: hash }), issuerSerial);
+  const value = new asn1js.Sequence({ value: [new asn1js.Sequence({ value: [new asn1js.Sequence({ value: essCertId })] })] });
+  return new pkijs.Attribute({ type: OID.signingCertificateV2, values: [value] });
+}
