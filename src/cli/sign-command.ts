@@ -1,0 +1,143 @@
+// `kyso sign IN -o OUT ...`: PAdES signing of a PDF file. The input file is never modified: the output is
+// written to a temporary file beside OUT and renamed into place only when signing succeeded.
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, basename, join, resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { KysoError } from '../errors.ts';
+import { KeyObjectSigner } from '../pki/keys/key-object-signer.ts';
+import type { DigestAlgorithm, SignatureScheme } from '../pki/signer.ts';
+import type { CopyForm } from '../signing/pdf/appearance/stamp-text.ts';
+import { AppearanceKind, signDocument } from '../signing/pdf/sign-document.ts';
+import { formatSigningTime } from '../signing/pdf/appearance/stamp-text.ts';
+
+interface SignOptions {
+  output: string;
+  p12: string;
+  password?: string;
+  passwordEnv?: string;
+  level: 'B-B' | 'B-T';
+  tsa?: string;
+  appearance: AppearanceKind;
+  image?: string;
+  page: string;
+  rect?: string;
+  reason?: string;
+  location?: string;
+  contact?: string;
+  number?: string;
+  copyForm?: string;
+  agency?: string;
+  timeFormat?: string;
+  keepCase?: boolean;
+  digest: DigestAlgorithm;
+  scheme?: 'pkcs1' | 'pss' | 'ecdsa';
+  revocation: 'require' | 'prefer' | 'off';
+}
+
+const usage = (vi: string, en: string) => new KysoError('INVALID_ARGUMENT', vi, en);
+
+function parseRect(s: string): [number, number, number, number] {
+  const v = s.split(',').map((x) => Number(x.trim()));
+  if (v.length !== 4 || v.some((x) => !Number.isFinite(x)) || v[2] <= 0 || v[3] <= 0) {
+    throw usage(`--rect phải có dạng x,y,rộng,cao (điểm, gốc dưới-trái): "${s}"`, `--rect must be x,y,width,height in points from the bottom-left: "${s}"`);
+  }
+  return v as [number, number, number, number];
+}
+
+function readInput(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new KysoError('IO', `Không đọc được ${what}: ${path}`, `Cannot read ${what}: ${path}`, { cause: e });
+  }
+}
+
+function password(o: SignOptions): string {
+  if (o.passwordEnv) {
+    const v = process.env[o.passwordEnv];
+    if (v === undefined) throw usage(`Biến môi trường ${o.passwordEnv} chưa được đặt`, `Environment variable ${o.passwordEnv} is not set`);
+    return v;
+  }
+  if (o.password !== undefined) return o.password;
+  throw usage('Thiếu mật khẩu tệp PKCS#12 (--password hoặc --password-env)', 'Missing the PKCS#12 password (--password or --password-env)');
+}
+
+const SCHEMES: Record<string, SignatureScheme> = { pkcs1: 'RSASSA-PKCS1-v1_5', pss: 'RSASSA-PSS', ecdsa: 'ECDSA' };
+
+export function registerSignCommand(program: Command): void {
+  program
+    .command('sign')
+    .description('Ký số tệp PDF theo PAdES (sign a PDF with a PAdES signature, as an incremental update)')
+    .argument('<input>', 'tệp PDF cần ký (the PDF to sign; never modified)')
+    .requiredOption('-o, --output <file>', 'tệp PDF đã ký (signed output file)')
+    .requiredOption('--p12 <file>', 'tệp khóa PKCS#12 (.p12/.pfx)')
+    .option('--password <pass>', 'mật khẩu PKCS#12 (PKCS#12 password)')
+    .option('--password-env <var>', 'đọc mật khẩu từ biến môi trường (read the password from an environment variable)')
+    .addOption(new Option('--level <level>', 'mức PAdES (PAdES baseline level)').choices(['B-B', 'B-T']).default('B-B'))
+    .option('--tsa <url>', 'máy chủ dấu thời gian RFC 3161 cho B-T (RFC 3161 TSA URL for B-T)')
+    .addOption(
+      new Option('--appearance <kind>', 'hình thức hiển thị theo Nghị định 30/2020: chữ ký người có thẩm quyền, con dấu, dấu văn bản, ẩn (Decree 30 appearance)')
+        .choices(['signer', 'seal', 'stamp', 'none'])
+        .default('none'),
+    )
+    .option('--image <png>', 'ảnh chữ ký (xanh) hoặc con dấu (đỏ), PNG trong suốt (signature or seal image, transparent PNG)')
+    .option('--page <n>', 'trang đặt chữ ký, đánh số từ 1 (page for the widget, 1-based)', '1')
+    .option('--rect <x,y,w,h>', 'vị trí, đơn vị điểm, gốc dưới-trái (placement in points, origin bottom-left)')
+    .option('--reason <text>', 'lý do ký (reason)')
+    .option('--location <text>', 'nơi ký (location)')
+    .option('--contact <text>', 'thông tin liên hệ (contact info)')
+    .option('--number <số/ký hiệu>', 'dấu văn bản cho tệp đính kèm: số, ký hiệu văn bản gốc (stamp: parent document number/symbol)')
+    .option('--copy-form <form>', 'dấu văn bản cho bản sao: SAO Y | SAO LỤC | TRÍCH SAO (stamp: copy form)')
+    .option('--agency <name>', 'tên cơ quan sao (copying agency name, with --copy-form)')
+    .option('--time-format <pattern>', 'mẫu thời gian trên dấu (stamp time pattern)', 'dd.MM.yyyy HH:mm:ss XXX')
+    .option('--keep-case', 'giữ nguyên chữ hoa/thường trên dấu thay vì viết thường (keep the stamp text case)')
+    .addOption(new Option('--digest <alg>', 'hàm băm (digest)').choices(['SHA-256', 'SHA-384', 'SHA-512']).default('SHA-256'))
+    .addOption(new Option('--scheme <scheme>', 'lược đồ chữ ký (signature scheme; default pkcs1 for RSA, ecdsa for EC)').choices(['pkcs1', 'pss', 'ecdsa']))
+    .addOption(
+      new Option('--revocation <mode>', 'kiểm tra thu hồi trước khi ký (revocation check before signing)').choices(['require', 'prefer', 'off']).default('prefer'),
+    )
+    .action(async (input: string, o: SignOptions) => {
+      const inPath = resolve(input);
+      const outPath = resolve(o.output);
+      if (inPath === outPath) throw usage('Tệp ra phải khác tệp vào (tệp gốc không bao giờ bị sửa)', 'The output must differ from the input (the input is never modified)');
+      const page = Number(o.page);
+      if (!Number.isInteger(page) || page < 1) throw usage(`--page phải là số nguyên ≥ 1: "${o.page}"`, `--page must be an integer ≥ 1: "${o.page}"`);
+      if (o.level === 'B-T' && !o.tsa) throw usage('Mức B-T cần --tsa', 'Level B-T needs --tsa');
+
+      const pdf = readInput(inPath, 'tệp PDF');
+      const signer = KeyObjectSigner.fromPkcs12File(resolve(o.p12), password(o));
+      const result = await signDocument(pdf, {
+        signer,
+        level: o.level,
+        tsaUrl: o.tsa,
+        revocationCheck: o.revocation,
+        page: page - 1,
+        reason: o.reason,
+        location: o.location,
+        contactInfo: o.contact,
+        digest: o.digest,
+        scheme: o.scheme ? SCHEMES[o.scheme] : undefined,
+        appearance: {
+          kind: o.appearance,
+          image: o.image ? readInput(resolve(o.image), 'ảnh PNG') : undefined,
+          rect: o.rect ? parseRect(o.rect) : undefined,
+          numberSymbol: o.number,
+          copyForm: o.copyForm as CopyForm | undefined,
+          agencyName: o.agency,
+          timePattern: o.timeFormat,
+          stampCase: o.keepCase ? 'as-is' : 'lower',
+        },
+      });
+      const tmp = join(dirname(outPath), `.${basename(outPath)}.${process.pid}.tmp`);
+      try {
+        writeFileSync(tmp, result.bytes);
+        renameSync(tmp, outPath);
+      } catch (e) {
+        rmSync(tmp, { force: true });
+        throw new KysoError('IO', `Không ghi được tệp ${outPath}`, `Cannot write ${outPath}`, { cause: e });
+      }
+      for (const w of result.warnings) process.stderr.write(`Cảnh báo: ${w.vi}\nWarning: ${w.en}\n`);
+      const when = formatSigningTime(result.signingTime);
+      process.stdout.write(`Đã ký ${o.level} lúc ${when}: ${outPath}\nSigned (${o.level}) at ${when}: ${outPath}\n`);
+    });
+}

@@ -1,0 +1,115 @@
+// One PAdES signing request end to end, as the CLI (and later the HTTP API) needs it: check the certificate
+// before signing (Thông tư 15/2025 Art. 5(1)(a)), build the Decree 30 appearance, sign, timestamp.
+import { KysoError } from '../../errors.ts';
+import { checkSigningCertificate } from '../../pki/cert-status.ts';
+import type { PkiNetworkOptions } from '../../pki/pki-http.ts';
+import type { DigestAlgorithm, SignatureScheme, Signer } from '../../pki/signer.ts';
+import { requestTimestamp } from '../../pki/tsp-client.ts';
+import type { AppearanceSpec, XYWH } from './appearance/types.ts';
+import { attachmentStampLines, copyStampLines, type CopyForm, type StampCase } from './appearance/stamp-text.ts';
+import { PadesLevel, signPdf } from './pades.ts';
+import { appearanceBuilder } from './placement.ts';
+
+export type AppearanceKind = 'none' | 'signer' | 'seal' | 'stamp';
+
+export interface AppearanceRequest {
+  kind: AppearanceKind;
+  /** PNG for 'signer' (blue signature) and 'seal' (red seal). */
+  image?: Buffer;
+  rect?: XYWH;
+  /** 'stamp' on a separate attachment: number and symbol of the parent document. */
+  numberSymbol?: string;
+  /** 'stamp' on an electronic copy: copy form and copying agency. */
+  copyForm?: CopyForm;
+  agencyName?: string;
+  timePattern?: string;
+  stampCase?: StampCase;
+}
+
+export interface SignDocumentRequest {
+  signer: Signer;
+  level?: PadesLevel;
+  tsaUrl?: string;
+  network?: PkiNetworkOptions;
+  /** 'prefer' (default): refuse revoked, warn when status cannot be determined; 'require': refuse then too. */
+  revocationCheck?: 'require' | 'prefer' | 'off';
+  appearance?: AppearanceRequest;
+  /** 0-based page for the widget; the text stamp always goes on page 1 (Decree 30 §4). */
+  page?: number;
+  reason?: string;
+  location?: string;
+  contactInfo?: string;
+  digest?: DigestAlgorithm;
+  scheme?: SignatureScheme;
+  /** Signing time for /M and the stamp text (default now). */
+  now?: Date;
+}
+
+export interface Notice {
+  code: string;
+  vi: string;
+  en: string;
+}
+
+export interface SignDocumentResult {
+  bytes: Buffer;
+  signingTime: Date;
+  warnings: Notice[];
+}
+
+function appearanceSpec(a: AppearanceRequest | undefined, at: Date): AppearanceSpec {
+  if (!a || a.kind === 'none') return { kind: 'none' };
+  if (a.kind === 'signer' || a.kind === 'seal') {
+    if (!a.image) {
+      throw new KysoError('INVALID_ARGUMENT', `Hình thức hiển thị "${a.kind}" cần ảnh PNG (--image)`, `Appearance "${a.kind}" needs a PNG image (--image)`);
+    }
+    return a.kind === 'signer' ? { kind: 'signer', image: a.image, rect: a.rect } : { kind: 'seal', image: a.image, rect: a.rect };
+  }
+  const opts = { case: a.stampCase, timePattern: a.timePattern };
+  let lines: string[];
+  if (a.copyForm) lines = copyStampLines(a.copyForm, a.agencyName ?? '', at, opts);
+  else if (a.numberSymbol) lines = attachmentStampLines(a.numberSymbol, at, opts);
+  else {
+    throw new KysoError(
+      'INVALID_ARGUMENT',
+      'Dấu văn bản cần số, ký hiệu văn bản (--number) hoặc hình thức sao và tên cơ quan (--copy-form, --agency)',
+      'The text stamp needs the document number and symbol (--number) or the copy form and agency (--copy-form, --agency)',
+    );
+  }
+  return { kind: 'stamp', lines };
+}
+
+export async function signDocument(pdf: Uint8Array, r: SignDocumentRequest): Promise<SignDocumentResult> {
+  const now = r.now ?? new Date();
+  const level = r.level ?? 'B-B';
+  const warnings: Notice[] = [];
+  const mode = r.revocationCheck ?? 'prefer';
+  const status = await checkSigningCertificate({ certificate: r.signer.certificate, chain: r.signer.chain }, { at: now, network: r.network, revocation: mode });
+  if (!status.ok) {
+    const p = status.problems[0];
+    throw new KysoError(p.code, p.vi, p.en);
+  }
+  warnings.push(...status.warnings);
+
+  if (level === 'B-T' && !r.tsaUrl) {
+    throw new KysoError('INVALID_ARGUMENT', 'Mức B-T cần địa chỉ máy chủ dấu thời gian (--tsa)', 'Level B-T needs a timestamp authority URL (--tsa)');
+  }
+  const spec = appearanceSpec(r.appearance, now);
+  const bytes = await signPdf(pdf, {
+    signer: r.signer,
+    level,
+    digest: r.digest,
+    scheme: r.scheme,
+    page: spec.kind === 'stamp' ? 0 : r.page,
+    appearance: spec.kind === 'none' ? undefined : appearanceBuilder(spec),
+    reason: r.reason,
+    location: r.location,
+    contactInfo: r.contactInfo,
+    signingTime: now,
+    timestamper:
+      level === 'B-T' && r.tsaUrl
+        ? async (value, digest) => (await requestTimestamp(value, digest, { ...r.network, url: r.tsaUrl! })).tokenDer
+        : undefined,
+  });
+  return { bytes, signingTime: now, warnings };
+}
