@@ -1,0 +1,145 @@
+// Text of the Decree 30/2020 §4 top-right stamp (separate attachments and electronic copies) and the signing-time
+// format.
+//
+// Time: the decree only asks for date, h:m:s and the Vietnam time zone "per ISO 8601". Government Portal PDFs
+// show `16.03.2015 11:02:35 +07:00`, so that is the default pattern [inf]; `ISO_TIME_PATTERN` gives
+// `2026-03-12T10:15:30+07:00`. The wall-clock time and offset come from Intl with Asia/Ho_Chi_Minh rather than
+// "UTC + 7 h": Vietnam has no DST today, but the tz database is the authority and also covers historical offsets.
+//
+// Case: the decree says the stamp is "lower case" (chữ in thường). Whether that also lower-cases the document
+// symbol (which §2 wants in upper case) is unsettled, so it is configurable:
+//   case 'lower' (default) — the whole line is lower-cased, labels and values alike, exactly as the decree's
+//                            example reads: "số: 125/vpcp-kstt", "sao y", "văn phòng chính phủ".
+//   case 'as-is'           — nothing is lower-cased: labels in sentence case as on Government Portal PDFs
+//                            ("Số:", "Thời gian ký:") and values exactly as passed ("125/VPCP-KSTT").
+// Labels can also be overridden one by one (e.g. lower-case labels with an upper-case symbol).
+import { KysoError } from '../../../errors.ts';
+
+/** `dd.MM.yyyy HH:mm:ss +07:00` — the de-facto Vietnamese government format. */
+export const DEFAULT_TIME_PATTERN = 'dd.MM.yyyy HH:mm:ss XXX';
+/** `2026-03-12T10:15:30+07:00` — ISO 8601 extended format with offset. */
+export const ISO_TIME_PATTERN = 'yyyy-MM-ddTHH:mm:ssXXX';
+export const VIETNAM_TIME_ZONE = 'Asia/Ho_Chi_Minh';
+
+export type StampCase = 'lower' | 'as-is';
+export type CopyForm = 'SAO Y' | 'SAO LỤC' | 'TRÍCH SAO';
+
+interface WallClock {
+  yyyy: string;
+  MM: string;
+  dd: string;
+  HH: string;
+  mm: string;
+  ss: string;
+  XXX: string;
+}
+
+let formatter: Intl.DateTimeFormat | undefined;
+
+function wallClock(date: Date, timeZone: string): WallClock {
+  if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
+    throw new KysoError('INVALID_ARGUMENT', 'Thời gian ký không hợp lệ', 'invalid signing time');
+  }
+  const fmt =
+    timeZone === VIETNAM_TIME_ZONE && formatter
+      ? formatter
+      : new Intl.DateTimeFormat('en-US', {
+          timeZone,
+          year: 'numeric',
+          month: '2-digit',
+          day: '2-digit',
+          hour: '2-digit',
+          minute: '2-digit',
+          second: '2-digit',
+          hourCycle: 'h23', // never "24:00:00" at midnight
+          timeZoneName: 'longOffset', // "GMT+07:00" (or "GMT" for a zero offset)
+        });
+  if (timeZone === VIETNAM_TIME_ZONE) formatter = fmt;
+  const p: Record<string, string> = {};
+  for (const part of fmt.formatToParts(date)) p[part.type] = part.value;
+  const off = /^GMT([+-]\d{2}):?(\d{2})?$/.exec(p.timeZoneName ?? '');
+  const XXX = p.timeZoneName === 'GMT' ? '+00:00' : off ? `${off[1]}:${off[2] ?? '00'}` : '';
+  if (!XXX) throw new Error(`unexpected time zone name ${p.timeZoneName}`);
+  return {
+    yyyy: p.year.padStart(4, '0'),
+    MM: p.month,
+    dd: p.day,
+    HH: p.hour,
+    mm: p.minute,
+    ss: p.second,
+    XXX,
+  };
+}
+
+/**
+ * Formats `date` as wall-clock time in `timeZone` (default Asia/Ho_Chi_Minh). Pattern tokens: yyyy MM dd HH mm ss
+ * and XXX (offset as +07:00); every other character is copied literally.
+ */
+export function formatSigningTime(date: Date, pattern = DEFAULT_TIME_PATTERN, timeZone = VIETNAM_TIME_ZONE): string {
+  const c = wallClock(date, timeZone);
+  return pattern.replace(/yyyy|MM|dd|HH|mm|ss|XXX/g, (t) => c[t as keyof WallClock]);
+}
+
+export interface StampTextOptions {
+  /** Default 'lower' (see the module comment). */
+  case?: StampCase;
+  /** Default DEFAULT_TIME_PATTERN. */
+  timePattern?: string;
+  /** Label overrides, written exactly as given (the case rule is not applied to them). */
+  labels?: { number?: string; time?: string };
+}
+
+const LABELS = { number: 'Số:', time: 'Thời gian ký:' } as const;
+
+const lower = (s: string): string => s.normalize('NFC').toLocaleLowerCase('vi');
+
+function line(label: string | undefined, defaultLabel: string, value: string, opts: StampTextOptions): string {
+  const v = value.normalize('NFC').trim();
+  if (label !== undefined) return `${label} ${opts.case === 'as-is' ? v : lower(v)}`;
+  const text = `${defaultLabel} ${v}`;
+  return opts.case === 'as-is' ? text : lower(text);
+}
+
+function required(value: string, vi: string, en: string): void {
+  if (typeof value !== 'string' || !value.trim()) {
+    throw new KysoError('INVALID_ARGUMENT', `Thiếu ${vi}`, `missing ${en}`);
+  }
+}
+
+/** The signing-time line alone, e.g. "thời gian ký: 12.03.2026 10:15:30 +07:00". */
+export function signingTimeLine(signedAt: Date, opts: StampTextOptions = {}): string {
+  return line(opts.labels?.time, LABELS.time, formatSigningTime(signedAt, opts.timePattern), opts);
+}
+
+/**
+ * Separate attachment (Decree 30 §4): number and symbol of the parent document, then the signing time.
+ * `numberSymbol` is e.g. "125/VPCP-KSTT" → ["số: 125/vpcp-kstt", "thời gian ký: 12.03.2026 10:15:30 +07:00"].
+ */
+export function attachmentStampLines(numberSymbol: string, signedAt: Date, opts: StampTextOptions = {}): string[] {
+  required(numberSymbol, 'số, ký hiệu văn bản', 'document number and symbol');
+  return [line(opts.labels?.number, LABELS.number, numberSymbol, opts), signingTimeLine(signedAt, opts)];
+}
+
+/**
+ * Electronic copy (Decree 30 §4, Art. 25–26): copy form, copying agency, signing time.
+ * → ["sao y", "văn phòng chính phủ", "thời gian ký: 12.03.2026 16:40:02 +07:00"].
+ */
+export function copyStampLines(
+  form: CopyForm,
+  agencyName: string,
+  signedAt: Date,
+  opts: StampTextOptions = {},
+): string[] {
+  const f = form.normalize('NFC');
+  if (f !== 'SAO Y' && f !== 'SAO LỤC' && f !== 'TRÍCH SAO') {
+    throw new KysoError(
+      'INVALID_ARGUMENT',
+      `Hình thức sao không hợp lệ: ${form} (SAO Y, SAO LỤC hoặc TRÍCH SAO)`,
+      `invalid copy form: ${form} (SAO Y, SAO LỤC or TRÍCH SAO)`,
+    );
+  }
+  required(agencyName, 'tên cơ quan sao', 'copying agency name');
+  const asIs = opts.case === 'as-is';
+  const agency = agencyName.normalize('NFC').trim();
+  return [asIs ? f : lower(f), asIs ? agency : lower(agency), signingTimeLine(signedAt, opts)];
+}
