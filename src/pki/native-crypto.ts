@@ -43,9 +43,15 @@ export function hash(d: AnyDigest, data: Uint8Array): Uint8Array {
   return new Uint8Array(createHash(nodeName(d)).update(data).digest());
 }
 
-/** AlgorithmIdentifier for a digest. NULL parameters: RFC 5754 allows absent or NULL; NULL is what most verifiers expect. */
+/**
+ * AlgorithmIdentifier for a digest. RFC 5754 §2: SHA-2 identifiers are generated with absent parameters;
+ * SHA-1 (only ever an identifier hash here, e.g. OCSP CertID) keeps the NULL that RFC 6960 examples and
+ * OpenSSL use.
+ */
 export function digestAlgorithmIdentifier(d: AnyDigest): AlgorithmIdentifier {
-  return new AlgorithmIdentifier({ algorithmId: digestOid(d), algorithmParams: new asn1js.Null() });
+  return d === 'SHA-1'
+    ? new AlgorithmIdentifier({ algorithmId: digestOid(d), algorithmParams: new asn1js.Null() })
+    : new AlgorithmIdentifier({ algorithmId: digestOid(d) });
 }
 
 /**
