@@ -20,6 +20,7 @@ import { KysoError } from '../../../errors.ts';
 import { N, PdfDict, PdfRef, PdfStream, PdfString, type PdfObject } from '../../../pdf/objects.ts';
 import { formatNumber } from '../../../pdf/serialize.ts';
 import type { ObjectSink } from './types.ts';
+import { isWoff, woffToSfnt } from './woff.ts';
 
 export type FontWeight = 400 | 700;
 
@@ -87,7 +88,9 @@ export function loadFaces(weight: FontWeight = 400): readonly FontFace[] {
   const dir = fontsDir();
   const faces = FACE_SUBSETS.map((subset): FontFace => {
     const file = join(dir, `tinos-${subset}-${weight}-normal.woff`);
-    const parsed = fontkit.create(readFileSync(file));
+    const bytes = readFileSync(file);
+    // Unpacked once to plain TrueType: fontkit re-inflates WOFF tables on every access (see woff.ts).
+    const parsed = fontkit.create(isWoff(bytes) ? woffToSfnt(bytes) : bytes);
     if (!('glyphForCodePoint' in parsed)) throw new Error(`${file} is a font collection, expected one face`);
     return { id: `tinos-${subset}-${weight}`, subset, weight, font: parsed, scale: 1000 / parsed.unitsPerEm };
   });

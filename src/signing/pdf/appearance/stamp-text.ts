@@ -8,8 +8,9 @@
 //
 // Case: the decree says the stamp is "lower case" (chữ in thường). Whether that also lower-cases the document
 // symbol (which §2 wants in upper case) is unsettled, so it is configurable:
-//   case 'lower' (default) — the whole line is lower-cased, labels and values alike, exactly as the decree's
-//                            example reads: "số: 125/vpcp-kstt", "sao y", "văn phòng chính phủ".
+//   case 'lower' (default) — labels and values are lower-cased, exactly as the decree's example reads:
+//                            "số: 125/vpcp-kstt", "sao y", "văn phòng chính phủ". (The generated time is left
+//                            alone, so the ISO pattern keeps its "T".)
 //   case 'as-is'           — nothing is lower-cased: labels in sentence case as on Government Portal PDFs
 //                            ("Số:", "Thời gian ký:") and values exactly as passed ("125/VPCP-KSTT").
 // Labels can also be overridden one by one (e.g. lower-case labels with an upper-case symbol).
@@ -93,11 +94,21 @@ const LABELS = { number: 'Số:', time: 'Thời gian ký:' } as const;
 
 const lower = (s: string): string => s.normalize('NFC').toLocaleLowerCase('vi');
 
-function line(label: string | undefined, defaultLabel: string, value: string, opts: StampTextOptions): string {
+/**
+ * `label value`: the label is the override verbatim, else the default label under the case rule; the value is
+ * lower-cased under 'lower' unless it is generated (the time: lower-casing would turn ISO's "T" into "t").
+ */
+function line(
+  label: string | undefined,
+  defaultLabel: string,
+  value: string,
+  opts: StampTextOptions,
+  generated = false,
+): string {
+  const asIs = opts.case === 'as-is';
   const v = value.normalize('NFC').trim();
-  if (label !== undefined) return `${label} ${opts.case === 'as-is' ? v : lower(v)}`;
-  const text = `${defaultLabel} ${v}`;
-  return opts.case === 'as-is' ? text : lower(text);
+  const l = label ?? (asIs ? defaultLabel : lower(defaultLabel));
+  return `${l} ${asIs || generated ? v : lower(v)}`;
 }
 
 function required(value: string, vi: string, en: string): void {
@@ -108,7 +119,7 @@ function required(value: string, vi: string, en: string): void {
 
 /** The signing-time line alone, e.g. "thời gian ký: 12.03.2026 10:15:30 +07:00". */
 export function signingTimeLine(signedAt: Date, opts: StampTextOptions = {}): string {
-  return line(opts.labels?.time, LABELS.time, formatSigningTime(signedAt, opts.timePattern), opts);
+  return line(opts.labels?.time, LABELS.time, formatSigningTime(signedAt, opts.timePattern), opts, true);
 }
 
 /**
