@@ -150,7 +150,7 @@ function userRect(rect: XYWH, page: PageGeometry): BuiltAppearance['rect'] {
   return toUserRect(rect, page).map(r3) as BuiltAppearance['rect'];
 }
 
-interface StampLayout {
+export interface StampLayout {
   lines: LineLayout[];
   width: number;
   height: number;
