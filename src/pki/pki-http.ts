@@ -103,6 +103,11 @@ export async function fetchPki(url: string, req: PkiRequest = {}, opts: PkiNetwo
       : networkError(target, 'Không kết nối được', 'Connection failed', cause);
   }
 
+  const declared = Number(res.headers.get('content-length') ?? 0);
+  if (declared > MAX_RESPONSE_BYTES) {
+    await res.body?.cancel();
+    throw networkError(target, 'Phản hồi quá lớn', 'Response too large');
+  }
   let body: Uint8Array;
   try {
     body = new Uint8Array(await res.arrayBuffer());
