@@ -92,7 +92,7 @@ export function registerSignCommand(program: Command): void {
     .option('--time-format <pattern>', 'mẫu thời gian trên dấu (stamp time pattern)', 'dd.MM.yyyy HH:mm:ss XXX')
     .option('--keep-case', 'giữ nguyên chữ hoa/thường trên dấu thay vì viết thường (keep the stamp text case)')
     .addOption(new Option('--digest <alg>', 'hàm băm (digest)').choices(['SHA-256', 'SHA-384', 'SHA-512']).default('SHA-256'))
-    .addOption(new Option('--scheme <scheme>', 'lược đồ chữ ký (signature scheme; default pkcs1 for RSA, ecdsa for EC)').choices(['pkcs1', 'pss', 'ecdsa']))
+    .addOption(new Option('--scheme <scheme>', 'lược đồ chữ ký (signature scheme; default pss for RSA as Thông tư 15/2025 asks, ecdsa for EC)').choices(['pkcs1', 'pss', 'ecdsa']))
     .addOption(
       new Option('--revocation <mode>', 'kiểm tra thu hồi trước khi ký (revocation check before signing)').choices(['require', 'prefer', 'off']).default('prefer'),
     )

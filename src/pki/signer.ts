@@ -35,6 +35,10 @@ export function nodeDigestName(d: DigestAlgorithm): 'sha256' | 'sha384' | 'sha51
   return d === 'SHA-256' ? 'sha256' : d === 'SHA-384' ? 'sha384' : 'sha512';
 }
 
+/**
+ * Thông tư 15/2025 Annex I names PKCS#1 v2.1 RSASSA-PSS for RSA, so PSS is what we emit by default;
+ * PKCS#1 v1.5 stays selectable for relying parties that cannot verify PSS.
+ */
 export function defaultScheme(keyType: KeyType): SignatureScheme {
-  return keyType === 'EC' ? 'ECDSA' : 'RSASSA-PKCS1-v1_5';
+  return keyType === 'EC' ? 'ECDSA' : 'RSASSA-PSS';
 }

@@ -11,6 +11,7 @@ import { defaultScheme, digestLength } from '../signer.ts';
 import { OID, digestOid, signatureOid } from './oids.ts';
 import { signingCertificateV2Attribute } from './signing-certificate-v2.ts';
 import { bufferSource } from '../../util/bytes.ts';
+import { preEncoded } from './pre-encoded.ts';
 
 export interface PreparedSignature {
   algorithm: SignatureAlgorithm;
@@ -70,14 +71,24 @@ function signatureAlgorithmIdentifier(a: SignatureAlgorithm): pkijs.AlgorithmIde
   return new pkijs.AlgorithmIdentifier({ algorithmId: signatureOid(a), algorithmParams: new asn1js.Null() });
 }
 
+// Parsing a certificate with pkijs costs about a millisecond; a signer signs many documents with the same one.
+const parsedCertificates = new WeakMap<Uint8Array, pkijs.Certificate>();
+function parsed(der: Uint8Array): pkijs.Certificate {
+  let c = parsedCertificates.get(der);
+  if (!c) {
+    c = pkijs.Certificate.fromBER(bufferSource(der));
+    parsedCertificates.set(der, c);
+  }
+  return c;
+}
+
 /** Assembles the ContentInfo(SignedData) DER from a prepared signature and its value. */
 export function assembleSignedData(
   prepared: PreparedSignature,
   signatureValue: Uint8Array,
   unsignedAttributes: pkijs.Attribute[] = [],
 ): Uint8Array {
-  const cert = pkijs.Certificate.fromBER(bufferSource(prepared.certificate));
-  const certificates = [cert, ...prepared.chain.map((c) => pkijs.Certificate.fromBER(bufferSource(c)))];
+  const cert = parsed(prepared.certificate);
   const signerInfo = new pkijs.SignerInfo({
     version: 1,
     sid: new pkijs.IssuerAndSerialNumber({ issuer: cert.issuer, serialNumber: cert.serialNumber }),
@@ -89,15 +100,24 @@ export function assembleSignedData(
   if (unsignedAttributes.length) {
     signerInfo.unsignedAttrs = new pkijs.SignedAndUnsignedAttributes({ type: 1, attributes: unsignedAttributes });
   }
-  const signedData = new pkijs.SignedData({
-    version: 1,
-    digestAlgorithms: [new pkijs.AlgorithmIdentifier({ algorithmId: digestOid(prepared.algorithm.digest) })],
-    encapContentInfo: new pkijs.EncapsulatedContentInfo({ eContentType: OID.data }),
-    certificates,
-    signerInfos: [signerInfo],
+  // SignedData (RFC 5652 §5.1) composed from asn1js/pkijs parts. Certificates go in as their original DER
+  // (see pre-encoded.ts): re-encoding a parsed certificate is slow and could alter bytes a verifier hashes.
+  const signedData = new asn1js.Sequence({
+    value: [
+      new asn1js.Integer({ value: 1 }),
+      new asn1js.Set({ value: [new pkijs.AlgorithmIdentifier({ algorithmId: digestOid(prepared.algorithm.digest) }).toSchema()] }),
+      new pkijs.EncapsulatedContentInfo({ eContentType: OID.data }).toSchema(),
+      new asn1js.Constructed({
+        idBlock: { tagClass: 3, tagNumber: 0 },
+        value: [prepared.certificate, ...prepared.chain].map(preEncoded),
+      }),
+      new asn1js.Set({ value: [signerInfo.toSchema()] }),
+    ],
   });
-  const contentInfo = new pkijs.ContentInfo({ contentType: OID.signedData, content: signedData.toSchema(true) });
-  return new Uint8Array(contentInfo.toSchema().toBER());
+  const contentInfo = new asn1js.Sequence({
+    value: [new asn1js.ObjectIdentifier({ value: OID.signedData }), new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [signedData] })],
+  });
+  return new Uint8Array(contentInfo.toBER());
 }
 
 /** The signature-time-stamp unsigned attribute (id-aa-signatureTimeStampToken) wrapping a token's DER. */

@@ -13,7 +13,18 @@ import { bufferSource } from '../../util/bytes.ts';
  * ESSCertIDv2 ::= SEQUENCE { hashAlgorithm AlgorithmIdentifier DEFAULT sha256, certHash OCTET STRING,
  *                            issuerSerial IssuerSerial OPTIONAL }
  */
+const cache = new WeakMap<Uint8Array, Map<DigestAlgorithm, pkijs.Attribute>>();
+
+/** The attribute for a certificate, computed once per certificate and digest (signers reuse their certificate). */
 export function signingCertificateV2Attribute(certDer: Uint8Array, digest: DigestAlgorithm = 'SHA-256'): pkijs.Attribute {
+  let byDigest = cache.get(certDer);
+  if (!byDigest) cache.set(certDer, (byDigest = new Map()));
+  let attr = byDigest.get(digest);
+  if (!attr) byDigest.set(digest, (attr = buildAttribute(certDer, digest)));
+  return attr;
+}
+
+function buildAttribute(certDer: Uint8Array, digest: DigestAlgorithm): pkijs.Attribute {
   const cert = pkijs.Certificate.fromBER(bufferSource(certDer));
   const hash = createHash(nodeDigestName(digest)).update(certDer).digest();
   const issuerSerial = new asn1js.Sequence({

@@ -1,0 +1,135 @@
+// Interop proof for issue 2: files signed by kyso (signer image + agency seal + text stamp, i.e. three
+// incremental signatures) are accepted by third-party verifiers on every sample producer:
+// poppler pdfsig with an NSS db that trusts the test root, qpdf --check, openssl cms and openssl ts.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testPki } from '../../certs-test/index.ts';
+import { KeyObjectSigner } from '../../src/pki/keys/key-object-signer.ts';
+import { startTestPkiServer, type TestPkiServer } from '../../src/pki/responders/test-pki-server.ts';
+import { signDocument } from '../../src/signing/pdf/sign-document.ts';
+import { samples } from '../fixtures/pdf/index.ts';
+import { extractSignatures, signerInfo, timestampToken } from '../helpers/pdf-signatures.ts';
+import { makeNssDb, openssl, pdfsig, qpdfCheck, tempFile } from '../helpers/tools.ts';
+
+const IMAGES = join(import.meta.dirname, '../fixtures/images');
+const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts');
+
+let server: TestPkiServer;
+let nss: string;
+const person = () => KeyObjectSigner.fromPkcs12File(testPki.identity('person-vpcp').p12, testPki.password);
+const seal = () => KeyObjectSigner.fromPkcs12File(testPki.identity('vpcp-seal').p12, testPki.password);
+
+beforeAll(async () => {
+  server = await startTestPkiServer();
+  nss = makeNssDb({ 'Test NEAC Root': testPki.rootPem });
+  mkdirSync(ARTIFACTS, { recursive: true });
+});
+afterAll(async () => server?.close());
+
+/** Signer image (person, B-B), agency seal over it (B-T), then a text stamp (seal key, B-T). */
+async function signThree(input: Buffer): Promise<Buffer[]> {
+  const network = { rewrite: server.rewrite };
+  const tsaUrl = `${server.url}/tsa`;
+  const at = new Date('2026-03-12T03:15:30Z');
+  const one = await signDocument(input, {
+    signer: person(),
+    network,
+    revocationCheck: 'require',
+    appearance: { kind: 'signer', image: readFileSync(join(IMAGES, 'signature-blue.png')) },
+    reason: 'Phê duyệt văn bản trả lời',
+    location: 'Hà Nội',
+    now: at,
+  });
+  const two = await signDocument(one.bytes, {
+    signer: seal(),
+    network,
+    level: 'B-T',
+    tsaUrl,
+    revocationCheck: 'require',
+    appearance: { kind: 'seal', image: readFileSync(join(IMAGES, 'seal-red.png')) },
+    now: new Date(at.getTime() + 60_000),
+  });
+  const three = await signDocument(two.bytes, {
+    signer: seal(),
+    network,
+    level: 'B-T',
+    tsaUrl,
+    revocationCheck: 'require',
+    appearance: { kind: 'stamp', numberSymbol: '125/VPCP-KSTT' },
+    now: new Date(at.getTime() + 120_000),
+  });
+  return [one.bytes, two.bytes, three.bytes];
+}
+
+describe.each(samples.map((s) => [s.id, s] as const))('PAdES interop on %s', (id, sample) => {
+  let original: Buffer;
+  let revisions: Buffer[];
+  let file: string;
+
+  beforeAll(async () => {
+    original = readFileSync(sample.file);
+    revisions = await signThree(original);
+    file = join(ARTIFACTS, `interop-${id}.pdf`);
+    writeFileSync(file, revisions[2]);
+  });
+
+  it('appends each signature as an incremental update (earlier bytes unchanged)', () => {
+    expect(revisions[0].subarray(0, original.length).equals(original)).toBe(true);
+    expect(revisions[1].subarray(0, revisions[0].length).equals(revisions[0])).toBe(true);
+    expect(revisions[2].subarray(0, revisions[1].length).equals(revisions[1])).toBe(true);
+  });
+
+  it('pdfsig reports all three signatures valid and their certificates trusted', () => {
+    const { signatures, stdout } = pdfsig(file, nss);
+    expect(signatures, stdout).toHaveLength(3);
+    for (const s of signatures) {
+      expect(s.validation, stdout).toBe('Signature is Valid.');
+      expect(s.certificate, stdout).toBe('Certificate is Trusted.');
+      expect(s.subFilter).toBe('ETSI.CAdES.detached');
+    }
+    expect(signatures.map((s) => s.commonName)).toEqual(['Nguyễn Văn An', 'Văn phòng Chính phủ', 'Văn phòng Chính phủ']);
+    expect(signatures[2].totalDocument).toBe(true);
+  });
+
+  it('qpdf --check finds no errors', () => {
+    const r = qpdfCheck(file);
+    expect(r.ok, r.output).toBe(true);
+  });
+
+  it('openssl cms: signing-certificate-v2 present, signing-time absent, signature verifies over the ByteRange', () => {
+    const sigs = extractSignatures(revisions[2]);
+    expect(sigs).toHaveLength(3);
+    for (const s of sigs) {
+      const cms = tempFile('sig.der', s.cms);
+      const printed = openssl(['cms', '-cmsout', '-print', '-inform', 'DER', '-in', cms]);
+      expect(printed.status, printed.stderr).toBe(0);
+      expect(printed.stdout).toMatch(/id-smime-aa-signingCertificateV2/);
+      expect(printed.stdout).not.toMatch(/signingTime/);
+      expect(printed.stdout).toMatch(/messageDigest/);
+      const verified = openssl([
+        'cms', '-verify', '-binary', '-inform', 'DER', '-in', cms, '-content', tempFile('data.bin', s.signedData),
+        '-CAfile', testPki.rootPem, '-purpose', 'any', '-out', '/dev/null',
+      ]);
+      expect(verified.status, verified.stderr).toBe(0);
+      expect(verified.stderr).toMatch(/Verification successful/);
+    }
+  });
+
+  it('B-T timestamps verify with openssl ts -verify against the signature value', () => {
+    const sigs = extractSignatures(revisions[2]);
+    expect(timestampToken(sigs[0].cms)).toBeUndefined();
+    for (const s of sigs.slice(1)) {
+      const token = timestampToken(s.cms);
+      expect(token).toBeDefined();
+      const imprint = createHash('sha256').update(Buffer.from(signerInfo(s.cms).signature.valueBlock.valueHexView)).digest('hex');
+      const r = openssl([
+        'ts', '-verify', '-digest', imprint, '-token_in', '-in', tempFile('tok.der', token!),
+        '-CAfile', testPki.rootPem, '-untrusted', testPki.chainPem,
+      ]);
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/Verification: OK/);
+    }
+  });
+});
