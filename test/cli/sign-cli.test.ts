@@ -93,7 +93,7 @@ describe('kyso sign', () => {
     ['a file that is not a PDF', () => ['sign', notPdfSample, '-o', join(dir, 'o2.pdf'), ...p12('person-vpcp')], 3, /không phải là PDF/],
     ['an encrypted PDF', () => ['sign', encryptedSample, '-o', join(dir, 'o3.pdf'), ...p12('person-vpcp')], 3, /mã hóa/],
     ['a truncated PDF', () => ['sign', truncatedSample, '-o', join(dir, 'o4.pdf'), ...p12('person-vpcp')], 3, /PDF/],
-    ['an expired certificate', () => ['sign', input, '-o', join(dir, 'o5.pdf'), ...p12('expired-signer')], 5, /hết hạn/],
+    ['an expired certificate', () => ['sign', input, '-o', join(dir, 'o5.pdf'), ...p12('expired-signer')], 5, /hết hiệu lực/],
     ['a revoked certificate', () => ['sign', input, '-o', join(dir, 'o6.pdf'), ...p12('revoked-signer')], 5, /thu hồi/],
     ['output = input', () => ['sign', input, '-o', input, ...p12('person-vpcp')], 2, /không bao giờ bị sửa/],
     ['a page that does not exist', () => ['sign', input, '-o', join(dir, 'o7.pdf'), ...p12('person-vpcp'), '--page', '9'], 2, /Trang 9 không tồn tại/],
