@@ -56,7 +56,29 @@ function urlsFor(issuerCaName: string) {
   };
 }
 
+const pemBodies = (pem: string): string[] =>
+  [...pem.matchAll(/-----BEGIN [^-]+-----([\s\S]*?)-----END/g)].map((m) => m[1]!.replace(/\s+/g, ''));
+
+/**
+ * PKCS#12 encryption is salted, so every export differs. Keep an existing file when it already holds exactly
+ * this key, certificate and chain: regeneration then leaves the repository untouched unless something changed.
+ */
+function p12UpToDate(file: string, certPem: string, keyPem: string, chainPem: string): boolean {
+  if (!existsSync(file)) return false;
+  try {
+    const dump = execFileSync('openssl', ['pkcs12', '-in', file, '-passin', `pass:${PASSWORD}`, '-nodes'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).toString('latin1');
+    const have = new Set(pemBodies(dump));
+    const want = pemBodies(certPem + keyPem + chainPem);
+    return have.size === want.length && want.every((b) => have.has(b));
+  } catch {
+    return false;
+  }
+}
+
 function p12Export(args: { id: string; certPem: string; keyPem: string; chainPem: string; out: string; legacy?: boolean }): void {
+  if (p12UpToDate(args.out, args.certPem, args.keyPem, args.chainPem)) return;
   const tmp = mkdtempSync(join(tmpdir(), 'kyso-p12-'));
   try {
     writeFileSync(join(tmp, 'cert.pem'), args.certPem);

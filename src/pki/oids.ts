@@ -89,11 +89,11 @@ export const OcspOid = {
 } as const;
 
 /**
- * Test-only policy arc for the kyso test PKI: a UUID-based OID (ITU-T X.667, arc 2.25) minted for this project,
- * so it can never collide with a real CA's policy. Never appears in production certificates.
+ * Test-only policy OIDs for the kyso test PKI: RFC 7229 id-TEST-certPolicyOne/Two (1.3.6.1.5.5.7.13.x), which
+ * exist precisely so test certificates never claim a real CA's policy. (A UUID arc under 2.25 would not do:
+ * asn1js cannot decode sub-identifiers above 2^53.) Never appears in production certificates.
  */
-export const KYSO_TEST_ARC = '2.25.258260368386510467874649993710462349533';
 export const TestPolicyOid = {
-  certificatePolicy: `${KYSO_TEST_ARC}.1`,
-  tsaPolicy: `${KYSO_TEST_ARC}.2`,
+  certificatePolicy: '1.3.6.1.5.5.7.13.1',
+  tsaPolicy: '1.3.6.1.5.5.7.13.2',
 } as const;
