@@ -200,7 +200,7 @@ export async function startTestPkiServer(opts: TestPkiServerOptions = {}): Promi
  * URL plus the KYSO_PKI_URL_REWRITE value to use when the port differs from the certificates' baked-in one.
  */
 export async function serveTestPki(opts: TestPkiServerOptions = {}): Promise<TestPkiServer> {
-  const server = await startTestPkiServer({ port: 8400, ...opts });
+  const server = await startTestPkiServer({ ...opts, port: opts.port ?? 8400 });
   const baked = Object.keys(server.rewrite)[0]!;
   console.log(server.url);
   if (baked !== server.url) console.log(`KYSO_PKI_URL_REWRITE=${baked}=${server.url}`);
