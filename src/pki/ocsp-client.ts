@@ -110,8 +110,12 @@ function responderMatches(candidate: Certificate, responderID: unknown): boolean
   return false;
 }
 
-function sameCertificate(a: Certificate, b: Certificate): boolean {
-  return Buffer.from(certificateDer(a)).equals(certificateDer(b));
+/** The CA itself signed the response: same name and same key (a re-issued CA certificate still counts). */
+function isTheIssuer(signer: Certificate, issuer: Certificate): boolean {
+  return (
+    signer.subject.isEqual(issuer.subject) &&
+    Buffer.from(valueBytes(signer.subjectPublicKeyInfo.subjectPublicKey)).equals(valueBytes(issuer.subjectPublicKeyInfo.subjectPublicKey))
+  );
 }
 
 function certIdMatches(single: SingleResponse, cert: Certificate, issuer: Certificate): boolean {
@@ -185,7 +189,7 @@ export function verifyOcspResponse(
 
   // 2. Is the signer entitled to speak for this issuer (RFC 6960 §4.2.2.2)?
   const now = opts.now ?? new Date();
-  if (!sameCertificate(signer, i)) {
+  if (!isTheIssuer(signer, i)) {
     if (!isIssuedBy(signer, i)) throw fail('máy chủ OCSP không do CA cấp chứng thư cấp', 'responder certificate not issued by the CA');
     if (!(extendedKeyUsage(signer) ?? []).includes(KeyPurposeOid.ocspSigning)) {
       throw fail('chứng thư máy chủ OCSP thiếu mục đích OCSPSigning', 'responder certificate lacks the OCSPSigning EKU');

@@ -98,6 +98,11 @@ describe('OCSP client against the test responder', () => {
     expect(() => verifyOcspResponse(r.responseDer, pem('person-vpcp'), pem('ca'), { now: later })).toThrow(/stale/);
   });
 
+  it('answers garbage with malformedRequest, which the client reports as OCSP_FAILED', async () => {
+    const res = await fetchPki(`${server.url}/ocsp`, { method: 'POST', body: new Uint8Array([1, 2, 3]), contentType: 'application/ocsp-request' });
+    expect(() => verifyOcspResponse(res.body, pem('person-vpcp'), pem('ca'))).toThrow(/malformedRequest/);
+  });
+
   it('fails with NETWORK when the responder is unreachable', async () => {
     server.setOffline({ ocsp: true });
     const before = server.requests.ocsp;
