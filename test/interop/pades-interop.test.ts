@@ -20,6 +20,10 @@ let server: TestPkiServer;
 let nss: string;
 const person = () => KeyObjectSigner.fromPkcs12File(testPki.identity('person-vpcp').p12, testPki.password);
 const seal = () => KeyObjectSigner.fromPkcs12File(testPki.identity('vpcp-seal').p12, testPki.password);
+// The third signature uses another certificate (and an ECDSA P-256 key): poppler 22.12's pdfsig reports
+// "Unknown issue with Certificate" for any later signature made with a certificate already used earlier in
+// the same file — reproducible with two `pdfsig -add-signature` runs of its own, so it is not about kyso.
+const ecSeal = () => KeyObjectSigner.fromPkcs12File(testPki.identity('ministry-seal').p12, testPki.password);
 
 beforeAll(async () => {
   server = await startTestPkiServer();
@@ -28,7 +32,7 @@ beforeAll(async () => {
 });
 afterAll(async () => server?.close());
 
-/** Signer image (person, B-B), agency seal over it (B-T), then a text stamp (seal key, B-T). */
+/** Signer image (person, RSA-PSS, B-B), agency seal over it (B-T), then a text stamp (ECDSA seal, B-T). */
 async function signThree(input: Buffer): Promise<Buffer[]> {
   const network = { rewrite: server.rewrite };
   const tsaUrl = `${server.url}/tsa`;
@@ -49,7 +53,7 @@ async function signThree(input: Buffer): Promise<Buffer[]> {
     appearance: { kind: 'seal', image: readFileSync(join(IMAGES, 'seal-red.png')) },
   });
   const three = await signDocument(two.bytes, {
-    signer: seal(),
+    signer: ecSeal(),
     network,
     level: 'B-T',
     tsaUrl,
@@ -85,7 +89,7 @@ describe.each(samples.map((s) => [s.id, s] as const))('PAdES interop on %s', (id
       expect(s.certificate, stdout).toBe('Certificate is Trusted.');
       expect(s.subFilter).toBe('ETSI.CAdES.detached');
     }
-    expect(signatures.map((s) => s.commonName)).toEqual(['Nguyễn Văn An', 'Văn phòng Chính phủ', 'Văn phòng Chính phủ']);
+    expect(signatures.map((s) => s.commonName)).toEqual(['Nguyễn Văn An', 'Văn phòng Chính phủ', testPki.identity('ministry-seal').commonName]);
     expect(signatures[2].totalDocument).toBe(true);
   });
 
