@@ -8,7 +8,9 @@ import * as pkijs from 'pkijs';
 import { KysoError } from '../../errors.ts';
 import type { DigestAlgorithm, SignatureAlgorithm, Signer } from '../signer.ts';
 import { defaultScheme, digestLength } from '../signer.ts';
-import { OID, digestOid, signatureOid } from './oids.ts';
+import { digestOid } from '../native-crypto.ts';
+import { CmsOid, SignatureOid } from '../oids.ts';
+import { signatureOid } from './oids.ts';
 import { signingCertificateV2Attribute } from './signing-certificate-v2.ts';
 import { bufferSource } from '../../util/bytes.ts';
 import { preEncoded } from './pre-encoded.ts';
@@ -44,8 +46,8 @@ export function prepareSignedAttributes(p: PrepareParams): PreparedSignature {
     throw new KysoError('INVALID_ARGUMENT', 'Độ dài giá trị băm không khớp thuật toán', `Content digest length does not match ${digest}`);
   }
   const attributes = [
-    new pkijs.Attribute({ type: OID.contentType, values: [new asn1js.ObjectIdentifier({ value: OID.data })] }),
-    new pkijs.Attribute({ type: OID.messageDigest, values: [new asn1js.OctetString({ valueHex: p.contentDigest })] }),
+    new pkijs.Attribute({ type: CmsOid.contentType, values: [new asn1js.ObjectIdentifier({ value: CmsOid.data })] }),
+    new pkijs.Attribute({ type: CmsOid.messageDigest, values: [new asn1js.OctetString({ valueHex: p.contentDigest })] }),
     signingCertificateV2Attribute(p.certificate, digest),
     ...(p.extraSignedAttributes ?? []),
   ];
@@ -62,10 +64,10 @@ function signatureAlgorithmIdentifier(a: SignatureAlgorithm): pkijs.AlgorithmIde
     const hashAlgorithm = new pkijs.AlgorithmIdentifier({ algorithmId: digestOid(a.digest), algorithmParams: new asn1js.Null() });
     const params = new pkijs.RSASSAPSSParams({
       hashAlgorithm,
-      maskGenAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: OID.mgf1, algorithmParams: hashAlgorithm.toSchema() }),
+      maskGenAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: SignatureOid.mgf1, algorithmParams: hashAlgorithm.toSchema() }),
       saltLength: digestLength(a.digest),
     });
-    return new pkijs.AlgorithmIdentifier({ algorithmId: OID.rsassaPss, algorithmParams: params.toSchema() });
+    return new pkijs.AlgorithmIdentifier({ algorithmId: SignatureOid.rsassaPss, algorithmParams: params.toSchema() });
   }
   if (a.scheme === 'ECDSA') return new pkijs.AlgorithmIdentifier({ algorithmId: signatureOid(a) });
   return new pkijs.AlgorithmIdentifier({ algorithmId: signatureOid(a), algorithmParams: new asn1js.Null() });
@@ -106,7 +108,7 @@ export function assembleSignedData(
     value: [
       new asn1js.Integer({ value: 1 }),
       new asn1js.Set({ value: [new pkijs.AlgorithmIdentifier({ algorithmId: digestOid(prepared.algorithm.digest) }).toSchema()] }),
-      new pkijs.EncapsulatedContentInfo({ eContentType: OID.data }).toSchema(),
+      new pkijs.EncapsulatedContentInfo({ eContentType: CmsOid.data }).toSchema(),
       new asn1js.Constructed({
         idBlock: { tagClass: 3, tagNumber: 0 },
         value: [prepared.certificate, ...prepared.chain].map(preEncoded),
@@ -115,7 +117,7 @@ export function assembleSignedData(
     ],
   });
   const contentInfo = new asn1js.Sequence({
-    value: [new asn1js.ObjectIdentifier({ value: OID.signedData }), new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [signedData] })],
+    value: [new asn1js.ObjectIdentifier({ value: CmsOid.signedData }), new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [signedData] })],
   });
   return new Uint8Array(contentInfo.toBER());
 }
@@ -124,7 +126,7 @@ export function assembleSignedData(
 export function signatureTimestampAttribute(tokenDer: Uint8Array): pkijs.Attribute {
   const parsed = asn1js.fromBER(bufferSource(tokenDer));
   if (parsed.offset === -1) throw new KysoError('TSA_FAILED', 'Dấu thời gian không đúng định dạng', 'Timestamp token is not valid DER');
-  return new pkijs.Attribute({ type: OID.signatureTimeStampToken, values: [parsed.result] });
+  return new pkijs.Attribute({ type: CmsOid.signatureTimeStampToken, values: [parsed.result] });
 }
 
 export interface CadesSignOptions {

@@ -5,7 +5,8 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import type { DigestAlgorithm } from '../signer.ts';
 import { nodeDigestName } from '../signer.ts';
-import { OID, digestOid } from './oids.ts';
+import { digestOid } from '../native-crypto.ts';
+import { CmsOid } from '../oids.ts';
 import { bufferSource } from '../../util/bytes.ts';
 
 /**
@@ -38,5 +39,5 @@ function buildAttribute(certDer: Uint8Array, digest: DigestAlgorithm): pkijs.Att
   if (digest !== 'SHA-256') essCertId.push(new pkijs.AlgorithmIdentifier({ algorithmId: digestOid(digest) }).toSchema());
   essCertId.push(new asn1js.OctetString({ valueHex: hash }), issuerSerial);
   const value = new asn1js.Sequence({ value: [new asn1js.Sequence({ value: [new asn1js.Sequence({ value: essCertId })] })] });
-  return new pkijs.Attribute({ type: OID.signingCertificateV2, values: [value] });
+  return new pkijs.Attribute({ type: CmsOid.signingCertificateV2, values: [value] });
 }
