@@ -1,9 +1,11 @@
 // Interop proof for issue 2: files signed by kyso (signer image + agency seal + text stamp, i.e. three
 // incremental signatures) are accepted by third-party verifiers on every sample producer:
 // poppler pdfsig with an NSS db that trusts the test root, qpdf --check, openssl cms and openssl ts.
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testPki } from '../../certs-test/index.ts';
 import { KeyObjectSigner } from '../../src/pki/keys/key-object-signer.ts';
@@ -91,6 +93,25 @@ describe.each(samples.map((s) => [s.id, s] as const))('PAdES interop on %s', (id
     }
     expect(signatures.map((s) => s.commonName)).toEqual(['Nguyễn Văn An', 'Văn phòng Chính phủ', testPki.identity('ministry-seal').commonName]);
     expect(signatures[2].totalDocument).toBe(true);
+  });
+
+  it('renders in poppler with the blue signature, the red seal and the Vietnamese stamp text', () => {
+    const prefix = join(ARTIFACTS, `interop-${id}`);
+    execFileSync('pdftoppm', ['-r', '50', '-png', '-singlefile', '-f', '1', '-l', '1', file, prefix]);
+    const png = PNG.sync.read(readFileSync(`${prefix}.png`));
+    let red = 0;
+    let blue = 0;
+    for (let i = 0; i < png.data.length; i += 4) {
+      const [r, g, b] = [png.data[i], png.data[i + 1], png.data[i + 2]];
+      if (r - g > 60 && r - b > 60) red++;
+      if (b - r > 50 && b - g > 40) blue++;
+    }
+    expect(red).toBeGreaterThan(200);
+    expect(blue).toBeGreaterThan(100);
+    // Whitespace normalised: pdftotext may break lines where the stamp sits near the page's own text.
+    const text = execFileSync('pdftotext', ['-f', '1', '-l', '1', file, '-'], { encoding: 'utf8' }).replace(/\s+/g, ' ');
+    expect(text).toMatch(/số: 125\/vpcp-kstt/);
+    expect(text).toMatch(/thời gian ký: \d\d\.\d\d\.\d{4} \d\d:\d\d:\d\d \+07:00/);
   });
 
   it('qpdf --check finds no errors', () => {
