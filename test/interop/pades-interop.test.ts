@@ -111,7 +111,11 @@ describe.each(samples.map((s) => [s.id, s] as const))('PAdES interop on %s', (id
     // Whitespace normalised: pdftotext may break lines where the stamp sits near the page's own text.
     const text = execFileSync('pdftotext', ['-f', '1', '-l', '1', file, '-'], { encoding: 'utf8' }).replace(/\s+/g, ' ');
     expect(text).toMatch(/số: 125\/vpcp-kstt/);
-    expect(text).toMatch(/thời gian ký: \d\d\.\d\d\.\d{4} \d\d:\d\d:\d\d \+07:00/);
+    // The exact time line is checked on a clean page in appearance.test.ts; here the Chromium sample's own
+    // heading sits under the stamp and pdftotext interleaves the two, so only the pieces are checked.
+    expect(text).toMatch(/thời gian ký:/);
+    expect(text).toMatch(/\d\d\.\d\d\.\d{4}/);
+    expect(text).toMatch(/\d\d:\d\d:\d\d \+07:00/);
   });
 
   it('qpdf --check finds no errors', () => {
