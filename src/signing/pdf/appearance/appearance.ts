@@ -36,7 +36,7 @@ import {
   uprightMatrix,
   type Rotation,
 } from './geometry.ts';
-import { decodePng, embedDecodedPng, type DecodedPng } from './png-image.ts';
+import { embedPreparedPng, preparePng, type PreparedPng } from './png-image.ts';
 import type { AppearanceSpec, BuiltAppearance, ObjectSink, PageGeometry, XYWH } from './types.ts';
 
 export type { AppearanceSpec, BuiltAppearance, ObjectSink, PageGeometry, PdfRect, XYWH } from './types.ts';
@@ -130,13 +130,13 @@ function addForm(
 /** An image appearance: `img` drawn to fill the w × h of `rect` exactly (the caller already fitted it). */
 function imageAppearance(
   sink: ObjectSink,
-  img: DecodedPng,
+  img: PreparedPng,
   rect: XYWH,
   drawn: XYWH,
   page: PageGeometry,
   rotation: Rotation,
 ): BuiltAppearance {
-  const embedded = embedDecodedPng(sink, img);
+  const embedded = embedPreparedPng(sink, img);
   const [, , w, h] = rect;
   // The image, relative to the form's origin.
   const dx = r3(drawn[0] - rect[0]);
@@ -190,7 +190,7 @@ export function buildAppearance(sink: ObjectSink, spec: AppearanceSpec, page: Pa
 
     case 'signer': {
       checkRect(spec.rect, 'chữ ký / signer');
-      const img = decodePng(spec.image);
+      const img = preparePng(spec.image);
       const drawn = fitInto(spec.rect ?? defaultSignerRect(page), img);
       return imageAppearance(sink, img, drawn, drawn, page, rotation);
     }
@@ -198,7 +198,7 @@ export function buildAppearance(sink: ObjectSink, spec: AppearanceSpec, page: Pa
     case 'seal': {
       checkRect(spec.rect, 'con dấu / seal');
       checkRect(spec.signerRect, 'chữ ký / signer');
-      const img = decodePng(spec.image);
+      const img = preparePng(spec.image);
       if (spec.rect) {
         // Explicit placement: the widget is exactly `rect`, the seal fitted and centred in it.
         return imageAppearance(sink, img, spec.rect, fitInto(spec.rect, img), page, rotation);

@@ -6,6 +6,7 @@
 // colour and alpha planes. We do not pass PNG data through with predictors: the images are small and mostly
 // empty, so plain Flate of the planes is compact enough and the code stays obvious. Colour management chunks
 // (gAMA, iCCP, sRGB) are ignored: the images are drawn as DeviceRGB / DeviceGray.
+import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import { KysoError } from '../../../errors.ts';
@@ -114,35 +115,57 @@ export function decodePng(png: Uint8Array): DecodedPng {
   return { ...info, gray, hasAlpha: translucent, color, alpha: translucent ? alpha : undefined };
 }
 
+/** An image ready to embed: its facts plus the deflated planes, the part that is costly to compute. */
+export interface PreparedPng extends PngInfo {
+  gray: boolean;
+  hasAlpha: boolean;
+  color: Uint8Array;
+  alpha?: Uint8Array;
+}
+
+function prepare(img: DecodedPng): PreparedPng {
+  return {
+    widthPx: img.widthPx,
+    heightPx: img.heightPx,
+    physicalSizePt: img.physicalSizePt,
+    gray: img.gray,
+    hasAlpha: img.hasAlpha,
+    color: deflateSync(img.color),
+    alpha: img.alpha ? deflateSync(img.alpha) : undefined,
+  };
+}
+
+// A clerk signs many documents with the same signature or seal image: decoding and re-deflating it each
+// time costs ~8 ms. Keep the prepared form of the last few images, keyed by the PNG's SHA-256.
+const CACHE_SIZE = 16;
+const cache = new Map<string, PreparedPng>();
+
+/** Decodes and deflates a PNG once; later calls with the same bytes are served from a small LRU cache. */
+export function preparePng(png: Uint8Array): PreparedPng {
+  const key = createHash('sha256').update(png).digest('hex');
+  let p = cache.get(key);
+  if (p) cache.delete(key);
+  else p = prepare(decodePng(png));
+  cache.set(key, p);
+  if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  return p;
+}
+
 /** Writes the image XObject (and its /SMask when the PNG has transparency) and returns its reference. */
-export function embedDecodedPng(sink: ObjectSink, img: DecodedPng): EmbeddedPng {
-  const dict = new PdfDict({
-    Type: N('XObject'),
-    Subtype: N('Image'),
-    Width: img.widthPx,
-    Height: img.heightPx,
-    ColorSpace: N(img.gray ? 'DeviceGray' : 'DeviceRGB'),
-    BitsPerComponent: 8,
-    Filter: N('FlateDecode'),
-  });
-  if (img.alpha) {
-    const smask = sink.add(
-      new PdfStream(
-        new PdfDict({
-          Type: N('XObject'),
-          Subtype: N('Image'),
-          Width: img.widthPx,
-          Height: img.heightPx,
-          ColorSpace: N('DeviceGray'),
-          BitsPerComponent: 8,
-          Filter: N('FlateDecode'),
-        }),
-        deflateSync(img.alpha),
-      ),
-    );
-    dict.set('SMask', smask);
-  }
-  const ref = sink.add(new PdfStream(dict, deflateSync(img.color)));
+export function embedPreparedPng(sink: ObjectSink, img: PreparedPng): EmbeddedPng {
+  const imageDict = (colorSpace: string) =>
+    new PdfDict({
+      Type: N('XObject'),
+      Subtype: N('Image'),
+      Width: img.widthPx,
+      Height: img.heightPx,
+      ColorSpace: N(colorSpace),
+      BitsPerComponent: 8,
+      Filter: N('FlateDecode'),
+    });
+  const dict = imageDict(img.gray ? 'DeviceGray' : 'DeviceRGB');
+  if (img.alpha) dict.set('SMask', sink.add(new PdfStream(imageDict('DeviceGray'), img.alpha)));
+  const ref = sink.add(new PdfStream(dict, img.color));
   return {
     ref,
     widthPx: img.widthPx,
@@ -154,5 +177,5 @@ export function embedDecodedPng(sink: ObjectSink, img: DecodedPng): EmbeddedPng 
 
 /** PNG bytes → image XObject in `sink`, with pixel size and (if the PNG says) physical size in points. */
 export function embedPng(sink: ObjectSink, png: Uint8Array): EmbeddedPng {
-  return embedDecodedPng(sink, decodePng(png));
+  return embedPreparedPng(sink, preparePng(png));
 }
