@@ -11,7 +11,7 @@ import { defaultScheme, digestLength } from '../signer.ts';
 import { digestOid } from '../native-crypto.ts';
 import { CmsOid, SignatureOid } from '../oids.ts';
 import { signatureOid } from './oids.ts';
-import { signingCertificateV2Attribute } from './signing-certificate-v2.ts';
+import { signingCertificateV2Der } from './signing-certificate-v2.ts';
 import { bufferSource } from '../../util/bytes.ts';
 import { preEncoded } from './pre-encoded.ts';
 
@@ -19,7 +19,6 @@ export interface PreparedSignature {
   algorithm: SignatureAlgorithm;
   /** DER of the signed attributes as a SET: exactly the bytes the signature covers. */
   toBeSigned: Uint8Array;
-  attributes: pkijs.Attribute[];
   certificate: Uint8Array;
   chain: readonly Uint8Array[];
 }
@@ -36,6 +35,9 @@ export interface PrepareParams {
   extraSignedAttributes?: pkijs.Attribute[];
 }
 
+const der = (a: pkijs.Attribute): Uint8Array => new Uint8Array(a.toSchema().toBER());
+const CONTENT_TYPE_DATA = der(new pkijs.Attribute({ type: CmsOid.contentType, values: [new asn1js.ObjectIdentifier({ value: CmsOid.data })] }));
+
 export function prepareSignedAttributes(p: PrepareParams): PreparedSignature {
   const digest = p.digest ?? 'SHA-256';
   const scheme = p.scheme ?? defaultScheme(p.keyType);
@@ -45,18 +47,16 @@ export function prepareSignedAttributes(p: PrepareParams): PreparedSignature {
   if (p.contentDigest.length !== digestLength(digest)) {
     throw new KysoError('INVALID_ARGUMENT', 'Độ dài giá trị băm không khớp thuật toán', `Content digest length does not match ${digest}`);
   }
+  // Each attribute is encoded once (the constant ones are cached), then they are put in DER order:
+  // SET OF sorts by the elements' encodings (X.690 §11.6).
   const attributes = [
-    new pkijs.Attribute({ type: CmsOid.contentType, values: [new asn1js.ObjectIdentifier({ value: CmsOid.data })] }),
-    new pkijs.Attribute({ type: CmsOid.messageDigest, values: [new asn1js.OctetString({ valueHex: p.contentDigest })] }),
-    signingCertificateV2Attribute(p.certificate, digest),
-    ...(p.extraSignedAttributes ?? []),
-  ];
-  // DER encodes SET OF in ascending order of the elements' encodings (X.690 §11.6).
-  const encoded = attributes.map((a) => ({ a, der: new Uint8Array(a.toSchema().toBER()) }));
-  encoded.sort((x, y) => Buffer.compare(x.der, y.der));
-  const sorted = encoded.map((e) => e.a);
-  const toBeSigned = new Uint8Array(new asn1js.Set({ value: sorted.map((a) => a.toSchema()) }).toBER());
-  return { algorithm: { digest, scheme }, toBeSigned, attributes: sorted, certificate: p.certificate, chain: p.chain ?? [] };
+    CONTENT_TYPE_DATA,
+    der(new pkijs.Attribute({ type: CmsOid.messageDigest, values: [new asn1js.OctetString({ valueHex: p.contentDigest })] })),
+    signingCertificateV2Der(p.certificate, digest),
+    ...(p.extraSignedAttributes ?? []).map(der),
+  ].sort(Buffer.compare);
+  const toBeSigned = new Uint8Array(new asn1js.Set({ value: attributes.map(preEncoded) }).toBER());
+  return { algorithm: { digest, scheme }, toBeSigned, certificate: p.certificate, chain: p.chain ?? [] };
 }
 
 function signatureAlgorithmIdentifier(a: SignatureAlgorithm): pkijs.AlgorithmIdentifier {
@@ -73,16 +73,20 @@ function signatureAlgorithmIdentifier(a: SignatureAlgorithm): pkijs.AlgorithmIde
   return new pkijs.AlgorithmIdentifier({ algorithmId: signatureOid(a), algorithmParams: new asn1js.Null() });
 }
 
-// Parsing a certificate with pkijs costs about a millisecond; a signer signs many documents with the same one.
-const parsedCertificates = new WeakMap<Uint8Array, pkijs.Certificate>();
-function parsed(der: Uint8Array): pkijs.Certificate {
-  let c = parsedCertificates.get(der);
-  if (!c) {
-    c = pkijs.Certificate.fromBER(bufferSource(der));
-    parsedCertificates.set(der, c);
+// The SignerIdentifier of a certificate, encoded once: parsing a certificate with pkijs costs about a
+// millisecond and a signer signs many documents with the same one.
+const signerIds = new WeakMap<Uint8Array, Uint8Array>();
+function signerIdentifier(certDer: Uint8Array): Uint8Array {
+  let sid = signerIds.get(certDer);
+  if (!sid) {
+    const cert = pkijs.Certificate.fromBER(bufferSource(certDer));
+    sid = new Uint8Array(new pkijs.IssuerAndSerialNumber({ issuer: cert.issuer, serialNumber: cert.serialNumber }).toSchema().toBER());
+    signerIds.set(certDer, sid);
   }
-  return c;
+  return sid;
 }
+
+const contextTag = (n: number, value: asn1js.AsnType[]) => new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: n }, value });
 
 /** Assembles the ContentInfo(SignedData) DER from a prepared signature and its value. */
 export function assembleSignedData(
@@ -90,35 +94,34 @@ export function assembleSignedData(
   signatureValue: Uint8Array,
   unsignedAttributes: pkijs.Attribute[] = [],
 ): Uint8Array {
-  const cert = parsed(prepared.certificate);
-  const signerInfo = new pkijs.SignerInfo({
-    version: 1,
-    sid: new pkijs.IssuerAndSerialNumber({ issuer: cert.issuer, serialNumber: cert.serialNumber }),
-    digestAlgorithm: new pkijs.AlgorithmIdentifier({ algorithmId: digestOid(prepared.algorithm.digest) }),
-    signedAttrs: new pkijs.SignedAndUnsignedAttributes({ type: 0, attributes: prepared.attributes }),
-    signatureAlgorithm: signatureAlgorithmIdentifier(prepared.algorithm),
-    signature: new asn1js.OctetString({ valueHex: signatureValue }),
+  const digestAlgorithm = () => new pkijs.AlgorithmIdentifier({ algorithmId: digestOid(prepared.algorithm.digest) }).toSchema();
+  // signedAttrs is [0] IMPLICIT SET OF Attribute: the very bytes that were signed, with the tag changed.
+  const signedAttrs = Uint8Array.from(prepared.toBeSigned);
+  signedAttrs[0] = 0xa0;
+  // SignerInfo and SignedData (RFC 5652 §5.1, §5.3) composed from asn1js parts; pieces that are already DER
+  // (certificates, the signer identifier, the signed attributes) go in as they are (see pre-encoded.ts), so
+  // nothing a verifier hashes is re-encoded.
+  const signerInfo = new asn1js.Sequence({
+    value: [
+      new asn1js.Integer({ value: 1 }),
+      preEncoded(signerIdentifier(prepared.certificate)),
+      digestAlgorithm(),
+      preEncoded(signedAttrs),
+      signatureAlgorithmIdentifier(prepared.algorithm).toSchema(),
+      new asn1js.OctetString({ valueHex: signatureValue }),
+      ...(unsignedAttributes.length ? [contextTag(1, unsignedAttributes.map((a) => a.toSchema()))] : []),
+    ],
   });
-  if (unsignedAttributes.length) {
-    signerInfo.unsignedAttrs = new pkijs.SignedAndUnsignedAttributes({ type: 1, attributes: unsignedAttributes });
-  }
-  // SignedData (RFC 5652 §5.1) composed from asn1js/pkijs parts. Certificates go in as their original DER
-  // (see pre-encoded.ts): re-encoding a parsed certificate is slow and could alter bytes a verifier hashes.
   const signedData = new asn1js.Sequence({
     value: [
       new asn1js.Integer({ value: 1 }),
-      new asn1js.Set({ value: [new pkijs.AlgorithmIdentifier({ algorithmId: digestOid(prepared.algorithm.digest) }).toSchema()] }),
+      new asn1js.Set({ value: [digestAlgorithm()] }),
       new pkijs.EncapsulatedContentInfo({ eContentType: CmsOid.data }).toSchema(),
-      new asn1js.Constructed({
-        idBlock: { tagClass: 3, tagNumber: 0 },
-        value: [prepared.certificate, ...prepared.chain].map(preEncoded),
-      }),
-      new asn1js.Set({ value: [signerInfo.toSchema()] }),
+      contextTag(0, [prepared.certificate, ...prepared.chain].map(preEncoded)),
+      new asn1js.Set({ value: [signerInfo] }),
     ],
   });
-  const contentInfo = new asn1js.Sequence({
-    value: [new asn1js.ObjectIdentifier({ value: CmsOid.signedData }), new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [signedData] })],
-  });
+  const contentInfo = new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: CmsOid.signedData }), contextTag(0, [signedData])] });
   return new Uint8Array(contentInfo.toBER());
 }
 

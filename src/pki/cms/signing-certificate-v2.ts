@@ -14,18 +14,19 @@ import { bufferSource } from '../../util/bytes.ts';
  * ESSCertIDv2 ::= SEQUENCE { hashAlgorithm AlgorithmIdentifier DEFAULT sha256, certHash OCTET STRING,
  *                            issuerSerial IssuerSerial OPTIONAL }
  */
-const cache = new WeakMap<Uint8Array, Map<DigestAlgorithm, pkijs.Attribute>>();
+const cache = new WeakMap<Uint8Array, Map<DigestAlgorithm, Uint8Array>>();
 
-/** The attribute for a certificate, computed once per certificate and digest (signers reuse their certificate). */
-export function signingCertificateV2Attribute(certDer: Uint8Array, digest: DigestAlgorithm = 'SHA-256'): pkijs.Attribute {
+/** DER of the attribute for a certificate, computed once per certificate and digest (signers reuse theirs). */
+export function signingCertificateV2Der(certDer: Uint8Array, digest: DigestAlgorithm = 'SHA-256'): Uint8Array {
   let byDigest = cache.get(certDer);
   if (!byDigest) cache.set(certDer, (byDigest = new Map()));
   let attr = byDigest.get(digest);
-  if (!attr) byDigest.set(digest, (attr = buildAttribute(certDer, digest)));
+  if (!attr) byDigest.set(digest, (attr = new Uint8Array(signingCertificateV2Attribute(certDer, digest).toSchema().toBER())));
   return attr;
 }
 
-function buildAttribute(certDer: Uint8Array, digest: DigestAlgorithm): pkijs.Attribute {
+/** The attribute as a pkijs object (for builders that compose pkijs SignerInfos, e.g. the test TSA). */
+export function signingCertificateV2Attribute(certDer: Uint8Array, digest: DigestAlgorithm = 'SHA-256'): pkijs.Attribute {
   const cert = pkijs.Certificate.fromBER(bufferSource(certDer));
   const hash = createHash(nodeDigestName(digest)).update(certDer).digest();
   const issuerSerial = new asn1js.Sequence({
