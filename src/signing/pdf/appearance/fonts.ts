@@ -15,12 +15,18 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { deflateSync } from 'node:zlib';
-import * as fontkit from 'fontkit';
+import type * as fontkit from 'fontkit';
 import { KysoError } from '../../../errors.ts';
 import { N, PdfDict, PdfRef, PdfStream, PdfString, type PdfObject } from '../../../pdf/objects.ts';
 import { formatNumber } from '../../../pdf/serialize.ts';
 import type { ObjectSink } from './types.ts';
 import { isWoff, woffToSfnt } from './woff.ts';
+
+// fontkit costs ~23 MiB of memory once imported; only text stamps need it, so it is loaded on first use.
+let fontkitModule: typeof fontkit | undefined;
+function loadFontkit(): typeof fontkit {
+  return (fontkitModule ??= createRequire(import.meta.url)('fontkit') as typeof fontkit);
+}
 
 export type FontWeight = 400 | 700;
 
@@ -90,7 +96,7 @@ export function loadFaces(weight: FontWeight = 400): readonly FontFace[] {
     const file = join(dir, `tinos-${subset}-${weight}-normal.woff`);
     const bytes = readFileSync(file);
     // Unpacked once to plain TrueType: fontkit re-inflates WOFF tables on every access (see woff.ts).
-    const parsed = fontkit.create(isWoff(bytes) ? woffToSfnt(bytes) : bytes);
+    const parsed = loadFontkit().create(isWoff(bytes) ? woffToSfnt(bytes) : bytes);
     if (!('glyphForCodePoint' in parsed)) throw new Error(`${file} is a font collection, expected one face`);
     return { id: `tinos-${subset}-${weight}`, subset, weight, font: parsed, scale: 1000 / parsed.unitsPerEm };
   });
