@@ -1,7 +1,8 @@
 // Interop proof for issue 2: files signed by kyso (signer image + agency seal + text stamp, i.e. three
 // incremental signatures) are accepted by third-party verifiers on every sample producer:
 // poppler pdfsig with an NSS db that trusts the test root, qpdf --check, openssl cms and openssl ts.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -158,5 +159,37 @@ describe.each(samples.map((s) => [s.id, s] as const))('PAdES interop on %s', (id
       expect(r.status, r.stdout + r.stderr).toBe(0);
       expect(r.stdout).toMatch(/Verification: OK/);
     }
+  });
+});
+
+// pdfsig (NSS) as an OCSP client of the test PKI: this needs the URL baked into the certificates, so the
+// server must listen on the fixed demo port 8400 for this block.
+describe('pdfsig with online OCSP against the test PKI responder', () => {
+  let fixed: TestPkiServer;
+  beforeAll(async () => {
+    fixed = await startTestPkiServer({ port: 8400 });
+  });
+  afterAll(async () => fixed?.close());
+
+  it('trusts a good signer and reports the revoked signer as revoked', async () => {
+    const input = readFileSync(samples[0].file);
+    const good = await signDocument(input, { signer: person(), network: { rewrite: fixed.rewrite }, revocationCheck: 'require' });
+    // kyso itself refuses a revoked certificate before signing; to get such a file, the check is switched off.
+    const revoked = KeyObjectSigner.fromPkcs12File(testPki.identity('revoked-signer').p12, testPki.password);
+    const bad = await signDocument(input, { signer: revoked, revocationCheck: 'off' });
+    const args = (f: string) => ['-nssdir', `sql:${nss}`, f];
+    // Asynchronous: the responder runs in this process and must answer while pdfsig waits.
+    const run = promisify(execFile);
+    const okOut = (await run('pdfsig', args(tempFile('good.pdf', good.bytes)))).stdout;
+    expect(okOut).toMatch(/Certificate is Trusted\./);
+    const before = fixed.requests.ocsp;
+    let badOut = '';
+    try {
+      badOut = (await run('pdfsig', args(tempFile('bad.pdf', bad.bytes)))).stdout;
+    } catch (e) {
+      badOut = String((e as { stdout?: string }).stdout);
+    }
+    expect(badOut).toMatch(/Certificate has been Revoked\./);
+    expect(fixed.requests.ocsp).toBeGreaterThan(before);
   });
 });
