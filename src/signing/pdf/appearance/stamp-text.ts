@@ -16,70 +16,11 @@
 // Labels can also be overridden one by one (e.g. lower-case labels with an upper-case symbol).
 import { KysoError } from '../../../errors.ts';
 
-/** `dd.MM.yyyy HH:mm:ss +07:00` — the de-facto Vietnamese government format. */
-export const DEFAULT_TIME_PATTERN = 'dd.MM.yyyy HH:mm:ss XXX';
-/** `2026-03-12T10:15:30+07:00` — ISO 8601 extended format with offset. */
-export const ISO_TIME_PATTERN = 'yyyy-MM-ddTHH:mm:ssXXX';
-export const VIETNAM_TIME_ZONE = 'Asia/Ho_Chi_Minh';
+export { DEFAULT_TIME_PATTERN, ISO_TIME_PATTERN, VIETNAM_TIME_ZONE, formatSigningTime } from '../../../util/vn-time.ts';
+import { DEFAULT_TIME_PATTERN, formatSigningTime } from '../../../util/vn-time.ts';
 
 export type StampCase = 'lower' | 'as-is';
 export type CopyForm = 'SAO Y' | 'SAO LỤC' | 'TRÍCH SAO';
-
-interface WallClock {
-  yyyy: string;
-  MM: string;
-  dd: string;
-  HH: string;
-  mm: string;
-  ss: string;
-  XXX: string;
-}
-
-let formatter: Intl.DateTimeFormat | undefined;
-
-function wallClock(date: Date, timeZone: string): WallClock {
-  if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
-    throw new KysoError('INVALID_ARGUMENT', 'Thời gian ký không hợp lệ', 'invalid signing time');
-  }
-  const fmt =
-    timeZone === VIETNAM_TIME_ZONE && formatter
-      ? formatter
-      : new Intl.DateTimeFormat('en-US', {
-          timeZone,
-          year: 'numeric',
-          month: '2-digit',
-          day: '2-digit',
-          hour: '2-digit',
-          minute: '2-digit',
-          second: '2-digit',
-          hourCycle: 'h23', // never "24:00:00" at midnight
-          timeZoneName: 'longOffset', // "GMT+07:00" (or "GMT" for a zero offset)
-        });
-  if (timeZone === VIETNAM_TIME_ZONE) formatter = fmt;
-  const p: Record<string, string> = {};
-  for (const part of fmt.formatToParts(date)) p[part.type] = part.value;
-  const off = /^GMT([+-]\d{2}):?(\d{2})?$/.exec(p.timeZoneName ?? '');
-  const XXX = p.timeZoneName === 'GMT' ? '+00:00' : off ? `${off[1]}:${off[2] ?? '00'}` : '';
-  if (!XXX) throw new Error(`unexpected time zone name ${p.timeZoneName}`);
-  return {
-    yyyy: p.year.padStart(4, '0'),
-    MM: p.month,
-    dd: p.day,
-    HH: p.hour,
-    mm: p.minute,
-    ss: p.second,
-    XXX,
-  };
-}
-
-/**
- * Formats `date` as wall-clock time in `timeZone` (default Asia/Ho_Chi_Minh). Pattern tokens: yyyy MM dd HH mm ss
- * and XXX (offset as +07:00); every other character is copied literally.
- */
-export function formatSigningTime(date: Date, pattern = DEFAULT_TIME_PATTERN, timeZone = VIETNAM_TIME_ZONE): string {
-  const c = wallClock(date, timeZone);
-  return pattern.replace(/yyyy|MM|dd|HH|mm|ss|XXX/g, (t) => c[t as keyof WallClock]);
-}
 
 export interface StampTextOptions {
   /** Default 'lower' (see the module comment). */
