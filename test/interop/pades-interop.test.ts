@@ -12,21 +12,16 @@ import { testPki } from '../../certs-test/index.ts';
 import { KeyObjectSigner } from '../../src/pki/keys/key-object-signer.ts';
 import { startTestPkiServer, type TestPkiServer } from '../../src/pki/responders/test-pki-server.ts';
 import { signDocument } from '../../src/signing/pdf/sign-document.ts';
+import { signerOf, signThree } from '../helpers/signing.ts';
 import { samples } from '../fixtures/pdf/index.ts';
 import { extractSignatures, signerInfo, timestampToken } from '../helpers/pdf-signatures.ts';
 import { makeNssDb, openssl, pdfsig, qpdfCheck, tempFile } from '../helpers/tools.ts';
 
-const IMAGES = join(import.meta.dirname, '../fixtures/images');
 const ARTIFACTS = join(import.meta.dirname, '../../test-artifacts');
 
 let server: TestPkiServer;
 let nss: string;
-const person = () => KeyObjectSigner.fromPkcs12File(testPki.identity('person-vpcp').p12, testPki.password);
-const seal = () => KeyObjectSigner.fromPkcs12File(testPki.identity('vpcp-seal').p12, testPki.password);
-// The third signature uses another certificate (and an ECDSA P-256 key): poppler 22.12's pdfsig reports
-// "Unknown issue with Certificate" for any later signature made with a certificate already used earlier in
-// the same file — reproducible with two `pdfsig -add-signature` runs of its own, so it is not about kyso.
-const ecSeal = () => KeyObjectSigner.fromPkcs12File(testPki.identity('ministry-seal').p12, testPki.password);
+const person = () => signerOf('person-vpcp');
 
 beforeAll(async () => {
   server = await startTestPkiServer();
@@ -35,37 +30,6 @@ beforeAll(async () => {
 });
 afterAll(async () => server?.close());
 
-/** Signer image (person, RSA-PSS, B-B), agency seal over it (B-T), then a text stamp (ECDSA seal, B-T). */
-async function signThree(input: Buffer): Promise<Buffer[]> {
-  const network = { rewrite: server.rewrite };
-  const tsaUrl = `${server.url}/tsa`;
-  const one = await signDocument(input, {
-    signer: person(),
-    network,
-    revocationCheck: 'require',
-    appearance: { kind: 'signer', image: readFileSync(join(IMAGES, 'signature-blue.png')) },
-    reason: 'Phê duyệt văn bản trả lời',
-    location: 'Hà Nội',
-  });
-  const two = await signDocument(one.bytes, {
-    signer: seal(),
-    network,
-    level: 'B-T',
-    tsaUrl,
-    revocationCheck: 'require',
-    appearance: { kind: 'seal', image: readFileSync(join(IMAGES, 'seal-red.png')) },
-  });
-  const three = await signDocument(two.bytes, {
-    signer: ecSeal(),
-    network,
-    level: 'B-T',
-    tsaUrl,
-    revocationCheck: 'require',
-    appearance: { kind: 'stamp', numberSymbol: '125/VPCP-KSTT' },
-  });
-  return [one.bytes, two.bytes, three.bytes];
-}
-
 describe.each(samples.map((s) => [s.id, s] as const))('PAdES interop on %s', (id, sample) => {
   let original: Buffer;
   let revisions: Buffer[];
@@ -73,7 +37,7 @@ describe.each(samples.map((s) => [s.id, s] as const))('PAdES interop on %s', (id
 
   beforeAll(async () => {
     original = readFileSync(sample.file);
-    revisions = await signThree(original);
+    revisions = await signThree(original, server);
     file = join(ARTIFACTS, `interop-${id}.pdf`);
     writeFileSync(file, revisions[2]);
   });

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { KysoError } from '../../errors.ts';
 import { N, PdfDict, PdfFixedInt, PdfMarked, PdfName, PdfRef, PdfStream, PdfString } from '../../pdf/objects.ts';
+import { formatPdfDate } from '../../pdf/dates.ts';
 import { PdfReader, PageInfo } from '../../pdf/reader.ts';
 import { signCadesDetached } from '../../pki/cms/cades-detached.ts';
 import type { DigestAlgorithm, SignatureScheme, Signer } from '../../pki/signer.ts';
@@ -17,6 +18,8 @@ export type PadesLevel = 'B-B' | 'B-T';
 export type AppearanceBuilder = (sink: ObjectSink, page: PageInfo, reader: PdfReader) => { rect: Rect; ap: PdfRef };
 
 export interface PrepareOptions {
+  /** A signature (CAdES) or a document timestamp (RFC 3161 token over the file, PAdES B-LTA). */
+  kind?: 'signature' | 'document-timestamp';
   /** 0-based page index for the widget (default 0). */
   page?: number;
   fieldName?: string;
@@ -47,13 +50,6 @@ export interface PreparedPdf {
   fieldName: string;
 }
 
-/** PDF date (§7.9.4) in Vietnam time, e.g. D:20260312101530+07'00'. */
-export function pdfDate(d: Date): string {
-  const v = new Date(d.getTime() + 7 * 3600_000); // Asia/Ho_Chi_Minh has no DST: fixed +07:00
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  return `D:${p(v.getUTCFullYear(), 4)}${p(v.getUTCMonth() + 1)}${p(v.getUTCDate())}${p(v.getUTCHours())}${p(v.getUTCMinutes())}${p(v.getUTCSeconds())}+07'00'`;
-}
-
 export function openForSigning(pdf: Uint8Array): PdfReader {
   const reader = PdfReader.open(pdf);
   if (reader.isEncrypted) {
@@ -72,16 +68,18 @@ export const invisibleAppearance: AppearanceBuilder = (sink) => ({
 export function prepareSignature(pdf: Uint8Array, o: PrepareOptions, reader = openForSigning(pdf)): PreparedPdf {
   const update = new IncrementalUpdate(reader);
   const page = reader.getPage(o.page ?? 0);
-  const fieldName = o.fieldName ?? nextFieldName(reader);
+  const fieldName = o.fieldName ?? nextFieldName(reader, o.kind === 'document-timestamp' ? 'DocTimeStamp' : 'Signature');
 
   const sig = new PdfDict();
   // /ByteRange and /Contents first, so their marks are the first of their kind in the object.
-  sig.set('Type', N('Sig'));
+  const docTs = o.kind === 'document-timestamp';
+  sig.set('Type', N(docTs ? 'DocTimeStamp' : 'Sig'));
   sig.set('Filter', N('Adobe.PPKLite'));
-  sig.set('SubFilter', N('ETSI.CAdES.detached'));
+  sig.set('SubFilter', N(docTs ? 'ETSI.RFC3161' : 'ETSI.CAdES.detached'));
   sig.set('ByteRange', new PdfMarked('ByteRange', [0, new PdfFixedInt(0, 10), new PdfFixedInt(0, 10), new PdfFixedInt(0, 10)]));
   sig.set('Contents', new PdfMarked('Contents', new PdfString(new Uint8Array(o.reservedBytes), true)));
-  sig.set('M', PdfString.latin1(pdfDate(o.signingTime ?? new Date())));
+  // A document timestamp's time is the token's genTime; /M would only be a claim.
+  if (!docTs) sig.set('M', PdfString.latin1(formatPdfDate(o.signingTime ?? new Date())));
   if (o.name) sig.set('Name', PdfString.text(o.name));
   if (o.reason) sig.set('Reason', PdfString.text(o.reason));
   if (o.location) sig.set('Location', PdfString.text(o.location));
