@@ -1,0 +1,188 @@
+// PDF signature validation: structure (pdf-signatures.ts), coverage and difference analysis (diff-analysis.ts),
+// the CMS itself (cms-validator.ts, format independent), then policy and the report. Fails closed: a structural
+// doubt, an unexplained change or an undetermined status never yields TOTAL_PASSED.
+import { createHash } from 'node:crypto';
+import { KysoError } from '../../errors.ts';
+import { PdfReader } from '../../pdf/reader.ts';
+import type { PkiNetworkOptions } from '../../pki/pki-http.ts';
+import { isoVn } from '../../util/vn-time.ts';
+import { applyPolicy, overallIndication } from '../apply-policy.ts';
+import type { CmsValidationResult, EmbeddedValidationData, ValidationContext } from '../cms-validation.ts';
+import { validateCms } from '../cms-validator.ts';
+import { defaultPolicy, type ValidationPolicy } from '../policy.ts';
+import type { Change, Check, Coverage, ModificationLevel, SignatureReport, ValidationReport } from '../report.ts';
+import { TrustStore } from '../trust-store.ts';
+import { OUTCOME_VI, tt15Summary } from '../tt15-summary.ts';
+import { analyzeModifications } from './diff-analysis.ts';
+import { readDss } from './dss.ts';
+import { locateSignatures, type PdfSignature } from './pdf-signatures.ts';
+import { listRevisions } from './revisions.ts';
+
+export interface VerifyOptions {
+  trust?: TrustStore;
+  policy?: ValidationPolicy;
+  /** Validation time (default now). */
+  at?: Date;
+  /** Use only embedded validation data and caches. */
+  offline?: boolean;
+  network?: PkiNetworkOptions;
+  /** File name, for the report. */
+  name?: string;
+}
+
+const check = (id: Check['id'], ok: boolean, vi: string, en: string, sub: Check['subIndication'] = 'FORMAT_FAILURE'): Check =>
+  ok ? { id, status: 'PASSED', message: { vi, en } } : { id, status: 'FAILED', subIndication: sub, message: { vi, en } };
+
+function coverageOf(sig: PdfSignature, size: number, revisionEnds: number[][]): Coverage {
+  if (!sig.byteRange) return 'UNCLEAR';
+  const end = sig.byteRange[2] + sig.byteRange[3];
+  if (end === size) return 'ENTIRE_FILE';
+  return revisionEnds.some((ends) => ends.includes(end)) ? 'ENTIRE_REVISION' : 'PARTIAL';
+}
+
+function coverageCheck(c: Coverage): Check {
+  switch (c) {
+    case 'ENTIRE_FILE':
+      return check('COVERAGE', true, 'Chữ ký bao phủ toàn bộ tệp', 'The signature covers the entire file');
+    case 'ENTIRE_REVISION':
+      return check('COVERAGE', true, 'Chữ ký bao phủ trọn một phiên bản của tệp; các phiên bản sau được phân tích bên dưới', 'The signature covers an entire revision; later revisions are analysed below');
+    case 'PARTIAL':
+      return check('COVERAGE', false, 'Chữ ký chỉ bao phủ một phần tệp, không khớp ranh giới phiên bản nào', 'The signature covers only part of the file, not ending at a revision boundary');
+    default:
+      return check('COVERAGE', false, 'Không xác định được phạm vi ký', 'The signed coverage cannot be determined');
+  }
+}
+
+function formatName(sig: PdfSignature, cms: CmsValidationResult | undefined, archived: boolean): string {
+  if (sig.kind === 'document-timestamp') return 'PAdES-DOCUMENT-TIMESTAMP';
+  const level = cms?.level ?? 'B-B';
+  if (sig.subFilter === 'ETSI.CAdES.detached') return archived && level === 'B-LT' ? 'PAdES-BASELINE-LTA' : `PAdES-BASELINE-${level.slice(2)}`;
+  return `PKCS7-${level === 'B-B' ? 'B' : level === 'B-T' ? 'T' : 'LT'}`;
+}
+
+export async function verifyPdf(bytes: Uint8Array, opts: VerifyOptions = {}): Promise<ValidationReport> {
+  const policy = opts.policy ?? defaultPolicy();
+  const at = opts.at ?? new Date();
+  const reader = PdfReader.open(bytes);
+  if (reader.isEncrypted) {
+    throw new KysoError('PDF_ENCRYPTED', 'Chưa hỗ trợ kiểm tra chữ ký trên tệp PDF được mã hóa', 'Validating signatures in encrypted PDFs is not supported');
+  }
+  const revisions = listRevisions(bytes);
+  const revisionEnds = revisions.map((r) => [r.end, r.eofEnd]);
+  const signatures = locateSignatures(reader);
+  const embedded: EmbeddedValidationData = readDss(reader);
+  const ctx: ValidationContext = {
+    trust: opts.trust ?? TrustStore.default(),
+    at,
+    offline: opts.offline,
+    network: opts.network,
+    fetchIssuers: policy.fetchIssuers && !opts.offline,
+    algorithms: policy.algorithms,
+  };
+  // The first certification signature's permissions govern every change made after it.
+  const certifying = signatures.find((s) => s.certification !== undefined);
+
+  const reports: SignatureReport[] = [];
+  for (const sig of signatures) {
+    const raw: Check[] = [...sig.checks];
+    const coverage = coverageOf(sig, bytes.length, revisionEnds);
+    raw.push(coverageCheck(coverage));
+    const signedEnd = sig.byteRange ? sig.byteRange[2] + sig.byteRange[3] : 0;
+    const revision = Math.max(1, revisions.findIndex((r) => r.end === signedEnd || r.eofEnd === signedEnd) + 1);
+
+    let modifications: { level: ModificationLevel; changes: Change[] } = { level: 'NONE', changes: [] };
+    if (coverage === 'ENTIRE_REVISION') {
+      const docMdp = certifying?.byteRange && certifying.byteRange[2] + certifying.byteRange[3] <= signedEnd ? certifying.certification : undefined;
+      modifications = analyzeModifications(bytes, signedEnd, { docMdp, signatureFieldName: sig.fieldName });
+      const bad = modifications.changes.filter((c) => c.verdict === 'DISALLOWED');
+      raw.push(
+        check(
+          'MODIFICATIONS',
+          modifications.level !== 'DISALLOWED',
+          modifications.level === 'DISALLOWED'
+            ? `Tài liệu bị thay đổi sau khi ký theo cách không được phép: ${bad.map((c) => `${c.what} (${c.object})`).join('; ')}`
+            : modifications.level === 'ALLOWED'
+              ? 'Sau khi ký chỉ có các thay đổi được phép'
+              : 'Không có thay đổi nào sau khi ký',
+          modifications.level === 'DISALLOWED'
+            ? `The document was changed after signing in ways that are not allowed: ${bad.map((c) => `${c.what} (${c.object})`).join('; ')}`
+            : modifications.level === 'ALLOWED'
+              ? 'Only permitted changes were made after signing'
+              : 'No changes after signing',
+        ),
+      );
+      if (docMdp !== undefined) {
+        raw.push(
+          check(
+            'DOC_MDP',
+            modifications.level !== 'DISALLOWED',
+            `Tài liệu được chứng nhận với quyền P=${docMdp}; ${modifications.level === 'DISALLOWED' ? 'có thay đổi vượt quá quyền này' : 'các thay đổi nằm trong quyền cho phép'}`,
+            `The document is certified with P=${docMdp}; ${modifications.level === 'DISALLOWED' ? 'changes exceed these permissions' : 'changes are within these permissions'}`,
+          ),
+        );
+      }
+    }
+
+    let cms: CmsValidationResult | undefined;
+    if (sig.cms && sig.byteRange) {
+      const [a, b, c, d] = sig.byteRange;
+      cms = await validateCms(
+        {
+          kind: sig.kind,
+          cms: sig.cms,
+          signedContent: [bytes.subarray(a, a + b), bytes.subarray(c, c + d)],
+          claimedSigningTime: sig.claimedTime,
+          embedded,
+        },
+        ctx,
+      );
+      raw.push(...cms.checks);
+    } else if (!raw.some((x) => x.status === 'FAILED' && x.id === 'CONTENTS_GAP')) {
+      raw.push(check('CMS_STRUCTURE', false, 'Không có dữ liệu chữ ký (CMS) để kiểm tra', 'No CMS signature data to validate'));
+    }
+
+    const outcome = applyPolicy(raw, policy);
+    const archived = signatures.some((o) => o.kind === 'document-timestamp' && o.byteRange && o.byteRange[2] + o.byteRange[3] > signedEnd);
+    const base = {
+      id: sig.fieldName,
+      kind: sig.kind,
+      format: formatName(sig, cms, archived),
+      indication: outcome.indication,
+      subIndication: outcome.subIndication,
+      signer: cms?.signer,
+      signingTime: sig.claimedTime ? isoVn(sig.claimedTime) : undefined,
+      timestamp: cms?.timestamp,
+      coverage,
+      byteRange: sig.byteRange,
+      revision,
+      modifications,
+      certification: sig.certification !== undefined ? { permissions: sig.certification } : undefined,
+      checks: outcome.checks,
+    };
+    reports.push({ ...base, summary: tt15Summary(base) });
+  }
+
+  const overall = overallIndication(reports);
+  const n = reports.length;
+  return {
+    document: {
+      format: 'PDF',
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      size: bytes.length,
+      revisions: revisions.length,
+      ...(opts.name ? { name: opts.name } : {}),
+    },
+    indication: overall.indication,
+    subIndication: overall.subIndication,
+    validationTime: isoVn(at),
+    policy: policy.name,
+    signatures: reports,
+    summary:
+      n === 0
+        ? { vi: 'Không tìm thấy chữ ký số trong tệp', en: 'No digital signature found in the file' }
+        : {
+            vi: `${OUTCOME_VI[overall.indication]} (${n} chữ ký: ${reports.filter((r) => r.indication === 'TOTAL_PASSED').length} hợp lệ)`,
+            en: `${overall.indication} (${n} signature${n > 1 ? 's' : ''}: ${reports.filter((r) => r.indication === 'TOTAL_PASSED').length} passed)`,
+          },
+  };
+}
