@@ -6,24 +6,28 @@ import { EXIT, exitCodeFor } from './exit-codes.ts';
 import { registerPkiCommands } from './pki-command.ts';
 import { registerServeCommand } from './serve-command.ts';
 import { registerSignCommand } from './sign-command.ts';
+import { registerVerifyCommand, type CommandResult } from './verify-command.ts';
 
-export function buildProgram(): Command {
+/** `result` receives the exit status of commands that decide their own (kyso verify). */
+export function buildProgram(result: CommandResult = {}): Command {
   const program = new Command('kyso')
     .description('kyso — ký số PAdES/XAdES cho cơ quan nhà nước (digital signing for Vietnamese government agencies)')
     .version('0.1.0')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerSignCommand(program);
+  registerVerifyCommand(program, result);
   registerPkiCommands(program);
   registerServeCommand(program);
   return program;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const result: CommandResult = {};
+  const program = buildProgram(result);
   try {
     await program.parseAsync(argv);
-    return EXIT.OK;
+    return result.exitCode ?? EXIT.OK;
   } catch (e) {
     if (e instanceof CommanderError) {
       // --help and --version end through here with exit code 0.

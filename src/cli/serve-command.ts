@@ -1,27 +1,125 @@
-// `kyso serve` (what `npm start` runs). The HTTP API arrives with the verification issue; until then the
-// service part that exists is the demo PKI (CRL/OCSP/TSA for certs-test), which the CLI walkthrough uses.
+// `kyso serve` (what `npm start` runs): the HTTP API (POST /api/v1/verify, GET /healthz) on 127.0.0.1:8080 by
+// default, plus the demo PKI server (CRL/OCSP/TSA for certs-test) on 8400 so the README walkthrough works.
+// Without --trust the API trusts the demo (certs-test) root only, and says so loudly.
 import { Command } from 'commander';
-import { serveTestPki } from '../pki/responders/test-pki-server.ts';
+import { KysoError } from '../errors.ts';
+import type { PkiNetworkOptions } from '../pki/pki-http.ts';
+import { serveTestPki, type TestPkiServer } from '../pki/responders/test-pki-server.ts';
 import { waitForSignal } from './pki-command.ts';
+
+interface ServeOptions {
+  port?: string;
+  host: string;
+  trust: string[];
+  policy?: string;
+  maxUploadMb?: string;
+  timeout?: string;
+  offline?: boolean;
+  pkiPort: string;
+  demoPki: boolean;
+}
+
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+function parsePort(s: string, what: string): number {
+  const port = Number(s);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new KysoError('INVALID_ARGUMENT', `Cổng ${what} không hợp lệ: ${s}`, `Invalid ${what} port: ${s}`);
+  }
+  return port;
+}
+
+function parsePositive(s: string, option: string): number {
+  const n = Number(s);
+  if (!Number.isFinite(n) || n <= 0) throw new KysoError('INVALID_ARGUMENT', `${option} phải là số dương: "${s}"`, `${option} must be a positive number: "${s}"`);
+  return n;
+}
+
+function listenError(e: unknown, what: string, host: string, port: number): never {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+    throw new KysoError(
+      'IO',
+      `Không mở được ${what} trên ${host}:${port} (${code}); cổng đang được dùng hoặc không được phép`,
+      `Cannot listen for the ${what} on ${host}:${port} (${code}); the port is in use or not allowed`,
+      { cause: e },
+    );
+  }
+  throw e;
+}
 
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
-    .description('Chạy dịch vụ kyso (run the kyso service; for now: the demo PKI services only)')
+    .description('Chạy dịch vụ kyso: API HTTP kiểm tra chữ ký và máy chủ PKI thử nghiệm (run the HTTP verification API and the demo PKI server)')
+    .option('--port <port>', 'cổng API HTTP (HTTP API port; default $PORT or 8080)')
+    .option('--host <host>', 'địa chỉ lắng nghe (listen address)', '127.0.0.1')
+    .option('--trust <pem|dir>', 'chứng thư gốc tin cậy, lặp lại được; mặc định: gốc thử nghiệm certs-test (trusted root PEM file or directory, repeatable; default: the demo root)', collect, [])
+    .option('--policy <file>', 'tệp chính sách kiểm tra JSON (validation policy JSON; default: government-strict)')
+    .option('--max-upload-mb <n>', 'giới hạn kích thước tệp tải lên, MiB (upload limit; default $KYSO_MAX_UPLOAD_MB or 50)')
+    .option('--timeout <seconds>', 'thời gian tối đa cho một lần kiểm tra (validation time limit; default $KYSO_VERIFY_TIMEOUT_MS or 30 s)')
+    .option('--offline', 'không truy cập OCSP/CRL/AIA trên mạng (no network fetches during validation)')
     .option('--pki-port <port>', 'cổng máy chủ PKI thử nghiệm (demo PKI port)', '8400')
-    .action(async (o: { pkiPort: string }) => {
-      process.stdout.write(
-        [
-          'kyso: giao diện HTTP chưa có trong phiên bản này; hiện chỉ có lệnh `kyso` (CLI).',
-          'kyso: the HTTP API is not part of this version yet; only the `kyso` CLI exists.',
-          'Đang chạy máy chủ PKI thử nghiệm (CRL/OCSP/TSA) cho chứng thư trong certs-test:',
-          'Starting the demo PKI server (CRL/OCSP/TSA) for the certs-test certificates:',
+    .option('--no-demo-pki', 'không chạy máy chủ PKI thử nghiệm (do not start the demo PKI server)')
+    .action(async (o: ServeOptions) => {
+      const port = parsePort(o.port ?? process.env.PORT ?? '8080', 'HTTP');
+      // Loaded here, not at the top: other kyso commands do not need express or the validator.
+      const [{ startHttpServer }, { defaultPolicy, loadPolicy }, { TrustStore }] = await Promise.all([
+        import('../http/app.ts'),
+        import('../verify/policy.ts'),
+        import('../verify/trust-store.ts'),
+      ]);
+      const trust = o.trust.length > 0 ? TrustStore.fromPaths(o.trust) : TrustStore.demo();
+      const policy = o.policy ? loadPolicy(o.policy) : defaultPolicy();
+      const out = (lines: string[]) => process.stdout.write(`${lines.join('\n')}\n`);
+
+      let pki: TestPkiServer | undefined;
+      const network: PkiNetworkOptions = {};
+      if (o.demoPki) {
+        const pkiPort = parsePort(o.pkiPort, 'PKI');
+        out(['Máy chủ PKI thử nghiệm (CRL/OCSP/TSA cho certs-test):', 'Demo PKI server (CRL/OCSP/TSA for certs-test):']);
+        pki = await serveTestPki({ port: pkiPort }).catch((e: unknown) => listenError(e, 'máy chủ PKI thử nghiệm / demo PKI server', '127.0.0.1', pkiPort));
+        // The certificates name http://127.0.0.1:8400; on another port, validation must still reach it.
+        if (Object.values(pki.rewrite)[0] !== Object.keys(pki.rewrite)[0]) network.rewrite = pki.rewrite;
+      }
+
+      const http = await startHttpServer({
+        trust,
+        policy,
+        network,
+        offline: o.offline,
+        host: o.host,
+        port,
+        maxUploadBytes: o.maxUploadMb ? Math.floor(parsePositive(o.maxUploadMb, '--max-upload-mb') * 1024 * 1024) : undefined,
+        validationTimeoutMs: o.timeout ? parsePositive(o.timeout, '--timeout') * 1000 : undefined,
+      }).catch(async (e: unknown) => {
+        await pki?.close();
+        return listenError(e, 'API HTTP / HTTP API', o.host, port);
+      });
+
+      if (o.trust.length === 0) {
+        out([
           '',
-        ].join('\n'),
-      );
-      const server = await serveTestPki({ port: Number(o.pkiPort) });
-      process.stdout.write('Ký thử: xem README, mục "Ký và kiểm tra tệp PDF đầu tiên". Ctrl+C để dừng.\n');
+          '⚠ Kho tin cậy THỬ NGHIỆM: chỉ tin gốc "Test NEAC Root" của certs-test. Không dùng để kiểm tra văn bản thật;',
+          '  hãy chỉ định chứng thư gốc NEAC / Ban Cơ yếu bằng --trust.',
+          '⚠ DEMO trust store: only the certs-test root "Test NEAC Root" is trusted. Not for real documents;',
+          '  give the NEAC / Government Cipher Committee roots with --trust.',
+        ]);
+      } else {
+        out(['', `Kho tin cậy / Trust store: ${o.trust.join(', ')}`]);
+      }
+      out([
+        `Chính sách kiểm tra / Validation policy: ${policy.name}${o.offline ? ' (ngoại tuyến / offline)' : ''}`,
+        '',
+        `API HTTP kiểm tra chữ ký đang chạy / HTTP verification API listening: ${http.url}`,
+        `  curl -H 'Content-Type: application/pdf' --data-binary @tep-da-ky.pdf ${http.url}/api/v1/verify`,
+        `  ${http.url}/healthz`,
+        'Ctrl+C để dừng (Ctrl+C to stop).',
+      ]);
+
       await waitForSignal();
-      await server.close();
+      process.stdout.write('Đang dừng: chờ các yêu cầu đang xử lý xong... (Stopping: letting requests in progress finish...)\n');
+      await Promise.all([http.close(10_000), pki?.close()]);
+      process.stdout.write('Đã dừng. (Stopped.)\n');
     });
 }
