@@ -255,6 +255,11 @@ try {
     )}\n`,
   );
   console.log('Results: bench/out/results.json');
+
+  // The verification bench (bench/verify.ts) in its own process, after the signing figures.
+  console.log('');
+  const verify = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/verify.ts'), ...(QUICK ? ['--quick'] : [])], { cwd: ROOT, stdio: 'inherit' });
+  if (verify.status !== 0) console.log(`bench/verify.ts failed (exit ${verify.status})`);
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }

@@ -54,7 +54,7 @@ export function registerServeCommand(program: Command): void {
     .description('Chạy dịch vụ kyso: API HTTP kiểm tra chữ ký và máy chủ PKI thử nghiệm (run the HTTP verification API and the demo PKI server)')
     .option('--port <port>', 'cổng API HTTP (HTTP API port; default $PORT or 8080)')
     .option('--host <host>', 'địa chỉ lắng nghe (listen address)', '127.0.0.1')
-    .option('--trust <pem|dir>', 'chứng thư gốc tin cậy, lặp lại được; mặc định: gốc thử nghiệm certs-test (trusted root PEM file or directory, repeatable; default: the demo root)', collect, [])
+    .option('--trust <pem|dir>', 'chứng thư gốc tin cậy, lặp lại được; mặc định: trust/production/, nếu trống thì gốc thử nghiệm (trusted root PEM file or directory, repeatable; default: trust/production/ or $KYSO_TRUST_DIR, else the demo root)', collect, [])
     .option('--policy <file>', 'tệp chính sách kiểm tra JSON (validation policy JSON; default: government-strict)')
     .option('--max-upload-mb <n>', 'giới hạn kích thước tệp tải lên, MiB (upload limit; default $KYSO_MAX_UPLOAD_MB or 50)')
     .option('--timeout <seconds>', 'thời gian tối đa cho một lần kiểm tra (validation time limit; default $KYSO_VERIFY_TIMEOUT_MS or 30 s)')
@@ -69,7 +69,8 @@ export function registerServeCommand(program: Command): void {
         import('../verify/policy.ts'),
         import('../verify/trust-store.ts'),
       ]);
-      const trust = o.trust.length > 0 ? TrustStore.fromPaths(o.trust) : TrustStore.demo();
+      // No --trust: the production roots in trust/production/ (or $KYSO_TRUST_DIR) if installed, else demo mode.
+      const trust = o.trust.length > 0 ? TrustStore.fromPaths(o.trust) : TrustStore.default();
       const policy = o.policy ? loadPolicy(o.policy) : defaultPolicy();
       const out = (lines: string[]) => process.stdout.write(`${lines.join('\n')}\n`);
 
@@ -97,16 +98,16 @@ export function registerServeCommand(program: Command): void {
         return listenError(e, 'API HTTP / HTTP API', o.host, port);
       });
 
-      if (o.trust.length === 0) {
+      if (trust.mode === 'demo') {
         out([
           '',
           '⚠ Kho tin cậy THỬ NGHIỆM: chỉ tin gốc "Test NEAC Root" của certs-test. Không dùng để kiểm tra văn bản thật;',
-          '  hãy chỉ định chứng thư gốc NEAC / Ban Cơ yếu bằng --trust.',
+          '  hãy đặt chứng thư gốc NEAC / Ban Cơ yếu vào trust/production/ (hoặc $KYSO_TRUST_DIR), hoặc dùng --trust.',
           '⚠ DEMO trust store: only the certs-test root "Test NEAC Root" is trusted. Not for real documents;',
-          '  give the NEAC / Government Cipher Committee roots with --trust.',
+          '  install the NEAC / Government Cipher Committee roots in trust/production/ (or $KYSO_TRUST_DIR), or use --trust.',
         ]);
       } else {
-        out(['', `Kho tin cậy / Trust store: ${o.trust.join(', ')}`]);
+        out(['', `Kho tin cậy / Trust store (${trust.mode}, ${trust.size}): ${trust.sources.join(', ')}`]);
       }
       out([
         `Chính sách kiểm tra / Validation policy: ${policy.name}${o.offline ? ' (ngoại tuyến / offline)' : ''}`,

@@ -297,7 +297,7 @@ export function registerVerifyCommand(program: Command, result: CommandResult): 
     )
     .argument('<path>', 'tệp PDF hoặc thư mục (PDF file or directory; not recursive)')
     .option('--json', 'in báo cáo JSON (print the JSON report)')
-    .option('--trust <pem|dir>', 'chứng thư gốc tin cậy, lặp lại được; mặc định: gốc thử nghiệm certs-test (trusted root PEM file or directory, repeatable; default: the demo root)', collect, [])
+    .option('--trust <pem|dir>', 'chứng thư gốc tin cậy, lặp lại được; mặc định: trust/production/, nếu trống thì gốc thử nghiệm (trusted root PEM file or directory, repeatable; default: trust/production/ or $KYSO_TRUST_DIR, else the demo root)', collect, [])
     .option('--policy <file>', 'tệp chính sách kiểm tra JSON (validation policy JSON; default: government-strict)')
     .option('--at <iso>', 'thời điểm kiểm tra, ISO 8601 (validation time, e.g. 2026-03-12T10:15:30+07:00; default now)')
     .option('--offline', 'không truy cập OCSP/CRL/AIA trên mạng, chỉ dùng dữ liệu trong tệp (no network; embedded data only)')
@@ -305,11 +305,11 @@ export function registerVerifyCommand(program: Command, result: CommandResult): 
       const at = o.at !== undefined ? parseValidationTime(o.at) : undefined;
       const [{ defaultPolicy, loadPolicy }, { TrustStore }] = await Promise.all([import('../verify/policy.ts'), import('../verify/trust-store.ts')]);
       const policy = o.policy ? loadPolicy(resolve(o.policy)) : defaultPolicy();
-      const trust = o.trust.length > 0 ? TrustStore.fromPaths(o.trust.map((p) => resolve(p))) : TrustStore.demo();
-      if (o.trust.length === 0 && !o.json) {
+      const trust = o.trust.length > 0 ? TrustStore.fromPaths(o.trust.map((p) => resolve(p))) : TrustStore.default();
+      if (trust.mode === 'demo') {
         process.stderr.write(
-          'Lưu ý: dùng kho tin cậy THỬ NGHIỆM (gốc "Test NEAC Root" của certs-test); chỉ định gốc thật bằng --trust.\n' +
-            'Note: using the DEMO trust store (the certs-test root "Test NEAC Root"); give real roots with --trust.\n',
+          'Lưu ý: dùng kho tin cậy THỬ NGHIỆM (chỉ gốc "Test NEAC Root" của certs-test); gốc thật: trust/production/ hoặc --trust.\n' +
+            'Note: using the DEMO trust store (only the certs-test root "Test NEAC Root"); real roots: trust/production/ or --trust.\n',
         );
       }
       const opts: VerifyOptions = { trust, policy, at, offline: o.offline };

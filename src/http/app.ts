@@ -77,7 +77,7 @@ export function resolveLimits(config: Pick<HttpAppConfig, 'maxUploadBytes' | 'va
   };
 }
 
-const fmtBytes = (n: number) => (n >= MiB ? `${+(n / MiB).toFixed(1)} MiB` : `${n} bytes`);
+const fmtBytes = (n: number) => (n >= MiB ? `${+(n / MiB).toFixed(1)} MiB` : n >= 1024 ? `${+(n / 1024).toFixed(1)} KiB` : `${n} bytes`);
 
 // ---- problems --------------------------------------------------------------------------------------------
 

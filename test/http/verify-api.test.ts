@@ -1,0 +1,306 @@
+// The HTTP API as a client sees it: the real app on an ephemeral port, the real validator, the test PKI server
+// for OCSP/CRL/TSA, kyso-signed files made in the test. Requests go over real sockets (fetch / node:http).
+import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHttpServer, VERSION, type HttpServerHandle, type Verifier } from '../../src/http/app.ts';
+import { startTestPkiServer, type TestPkiServer } from '../../src/pki/responders/test-pki-server.ts';
+import { signDocument } from '../../src/signing/pdf/sign-document.ts';
+import { defaultPolicy } from '../../src/verify/policy.ts';
+import type { ValidationReport } from '../../src/verify/report.ts';
+import { TrustStore } from '../../src/verify/trust-store.ts';
+import { encryptedPdf, samples } from '../fixtures/pdf/index.ts';
+import { signerOf } from '../helpers/signing.ts';
+
+const LIMIT = 512 * 1024;
+
+let pki: TestPkiServer;
+let api: HttpServerHandle;
+let signed: Buffer;
+let unsigned: Buffer;
+
+interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  title_en: string;
+  detail_en: string;
+}
+
+async function post(body: Uint8Array | string | FormData, contentType?: string, query = '', base = api.url): Promise<Response> {
+  const b: BodyInit = body instanceof Uint8Array ? new Uint8Array(body) : body;
+  return fetch(`${base}/api/v1/verify${query}`, { method: 'POST', body: b, headers: contentType ? { 'content-type': contentType } : {} });
+}
+
+async function expectProblem(res: Response, status: number, code?: string): Promise<Problem> {
+  expect(res.status).toBe(status);
+  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  const text = await res.text();
+  const p = JSON.parse(text) as Problem;
+  expect(p.status).toBe(status);
+  expect(p.type).toMatch(/^urn:kyso:problem:/);
+  for (const k of ['title', 'detail', 'title_en', 'detail_en', 'code'] as const) expect(typeof p[k], k).toBe('string');
+  if (code) expect(p.code).toBe(code);
+  // No stack traces or file paths leak.
+  expect(text).not.toMatch(/\bat .+\.(ts|js):\d+/);
+  expect(text).not.toMatch(/node_modules|\/src\//);
+  return p;
+}
+
+function expectPassed(report: ValidationReport): void {
+  expect(report.document.format).toBe('PDF');
+  expect(report.signatures).toHaveLength(1);
+  expect(report.signatures[0]!.indication, JSON.stringify(report.signatures[0]!.checks.filter((c) => c.status !== 'PASSED'))).toBe('TOTAL_PASSED');
+  expect(report.indication).toBe('TOTAL_PASSED');
+  expect(report.signatures[0]!.summary.result).toBe('Hợp lệ');
+}
+
+/** A raw node:http request, for what fetch cannot do (no Content-Length, Expect: 100-continue). */
+function rawRequest(
+  url: string,
+  opts: { headers: Record<string, string | number>; body?: (req: ReturnType<typeof request>) => void },
+): Promise<{ status: number; headers: Record<string, unknown>; body: string; sawContinue: boolean }> {
+  return new Promise((resolve, reject) => {
+    let sawContinue = false;
+    let sawResponse = false;
+    const req = request(url, { method: 'POST', headers: opts.headers });
+    req.on('continue', () => {
+      sawContinue = true;
+    });
+    req.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, sawContinue }));
+    });
+    // The server may drop the connection after answering while we are still sending: that is expected.
+    req.on('error', (e) => (sawResponse ? undefined : reject(e)));
+    req.once('response', () => (sawResponse = true));
+    if (opts.body) opts.body(req);
+    else req.end();
+  });
+}
+
+beforeAll(async () => {
+  pki = await startTestPkiServer();
+  unsigned = readFileSync(samples.find((s) => s.id === 'pdflib-table')!.file);
+  signed = (
+    await signDocument(unsigned, {
+      signer: signerOf('person-vpcp'),
+      level: 'B-T',
+      tsaUrl: `${pki.url}/tsa`,
+      network: { rewrite: pki.rewrite },
+      revocationCheck: 'require',
+    })
+  ).bytes;
+  api = await startHttpServer({ trust: TrustStore.demo(), policy: defaultPolicy(), network: { rewrite: pki.rewrite }, maxUploadBytes: LIMIT });
+});
+
+afterAll(async () => {
+  await api?.close(1000);
+  await pki?.close();
+});
+
+describe('POST /api/v1/verify', () => {
+  it('answers a kyso-signed PDF sent as the raw body with a TOTAL_PASSED report', async () => {
+    const res = await post(signed, 'application/pdf');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    const report = (await res.json()) as ValidationReport;
+    expectPassed(report);
+    expect(report.document.size).toBe(signed.length);
+    expect(report.signatures[0]!.format).toBe('PAdES-BASELINE-T');
+    expect(report.signatures[0]!.signer?.commonName).toBeTruthy();
+    expect(report.validationTime).toMatch(/\+07:00$/);
+  });
+
+  it('accepts application/octet-stream and a ?name=', async () => {
+    const res = await post(signed, 'application/octet-stream', '?name=reply.pdf');
+    expect(res.status).toBe(200);
+    const report = (await res.json()) as ValidationReport;
+    expectPassed(report);
+    expect(report.document.name).toBe('reply.pdf');
+  });
+
+  it('accepts multipart/form-data with the field "file" and reports its file name', async () => {
+    const form = new FormData();
+    form.append('note', 'ignored');
+    form.append('file', new Blob([new Uint8Array(signed)], { type: 'application/pdf' }), 'van-ban-tra-loi.pdf');
+    const res = await post(form);
+    expect(res.status).toBe(200);
+    const report = (await res.json()) as ValidationReport;
+    expectPassed(report);
+    expect(report.document.name).toBe('van-ban-tra-loi.pdf');
+  });
+
+  it('answers 200 with a report that says so when the signature is broken', async () => {
+    const tampered = Buffer.from(signed);
+    const at = tampered.indexOf('pdf-lib');
+    expect(at).toBeGreaterThan(0);
+    tampered[at] = 'P'.charCodeAt(0);
+    const res = await post(tampered, 'application/pdf');
+    expect(res.status).toBe(200);
+    const report = (await res.json()) as ValidationReport;
+    expect(report.indication).toBe('TOTAL_FAILED');
+    expect(report.signatures[0]!.subIndication).toBe('HASH_FAILURE');
+  });
+
+  it('reports a readable PDF without signatures (200, no signatures, not passed)', async () => {
+    const res = await post(unsigned, 'application/pdf');
+    expect(res.status).toBe(200);
+    const report = (await res.json()) as ValidationReport;
+    expect(report.signatures).toEqual([]);
+    expect(report.indication).not.toBe('TOTAL_PASSED');
+  });
+
+  it('honours ?at= (before the certificate was issued → not passed) and refuses a bad one', async () => {
+    const res = await post(signed, 'application/pdf', '?at=2020-01-01T00:00:00%2B07:00');
+    expect(res.status).toBe(200);
+    const report = (await res.json()) as ValidationReport;
+    expect(report.indication).not.toBe('TOTAL_PASSED');
+    expect(report.validationTime).toBe('2020-01-01T00:00:00+07:00');
+    await expectProblem(await post(signed, 'application/pdf', '?at=yesterday'), 400, 'BAD_REQUEST');
+    await expectProblem(await post(signed, 'application/pdf', '?at=2020-01-01T00:00:00'), 400, 'BAD_REQUEST');
+  });
+
+  it('accepts ?offline=true and refuses ?offline=maybe', async () => {
+    const res = await post(signed, 'application/pdf', '?offline=true');
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as ValidationReport).signatures).toHaveLength(1);
+    await expectProblem(await post(signed, 'application/pdf', '?offline=maybe'), 400, 'BAD_REQUEST');
+  });
+
+  it('answers 422 problem+json for random bytes, a truncated PDF and an encrypted PDF', async () => {
+    const p = await expectProblem(await post(randomBytes(4096), 'application/pdf'), 422);
+    expect(['NOT_A_PDF', 'PDF_MALFORMED']).toContain(p.code);
+    expect(p.title).toBe('Không đọc được tệp PDF');
+    expect(p.title_en).toBe('Unreadable PDF');
+    const enc = await expectProblem(await post(readFileSync(encryptedPdf), 'application/pdf'), 422);
+    expect(enc.code).toBe('PDF_ENCRYPTED');
+  });
+
+  it('answers 400 NO_FILE for an empty body and for multipart without a "file" part', async () => {
+    await expectProblem(await post(new Uint8Array(0), 'application/pdf'), 400, 'NO_FILE');
+    const form = new FormData();
+    form.append('other', new Blob([new Uint8Array(signed)]), 'x.pdf');
+    await expectProblem(await post(form), 400, 'NO_FILE');
+    await expectProblem(await post('garbage', 'multipart/form-data'), 400, 'BAD_REQUEST');
+  });
+
+  it('answers 415 for an unsupported or missing content type', async () => {
+    const p = await expectProblem(await post('a=b', 'application/x-www-form-urlencoded'), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expect(p.detail_en).toMatch(/application\/pdf/);
+    await expectProblem(await post(signed, 'text/plain'), 415);
+    const none = await rawRequest(`${api.url}/api/v1/verify`, { headers: { 'content-length': 3 }, body: (r) => r.end('abc') });
+    expect(none.status).toBe(415);
+  });
+
+  it('answers 413 over the limit (declared length, chunked, multipart, Expect: 100-continue) and stays up', async () => {
+    const big = randomBytes(LIMIT * 4);
+    // Declared Content-Length above the limit: refused before the body is read.
+    const p = await expectProblem(await post(big, 'application/pdf'), 413, 'PAYLOAD_TOO_LARGE');
+    expect(p.detail_en).toMatch(/512 KiB|524288 bytes|0\.5 MiB/);
+
+    // No Content-Length (chunked): cut off when the limit is passed.
+    const chunked = await rawRequest(`${api.url}/api/v1/verify`, {
+      headers: { 'content-type': 'application/pdf', 'transfer-encoding': 'chunked' },
+      body: (r) => {
+        for (let i = 0; i < 8; i++) r.write(big.subarray(i * (LIMIT / 2), (i + 1) * (LIMIT / 2)));
+        r.end();
+      },
+    });
+    expect(chunked.status).toBe(413);
+    expect(JSON.parse(chunked.body).code).toBe('PAYLOAD_TOO_LARGE');
+
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(big)]), 'big.pdf');
+    await expectProblem(await post(form), 413, 'PAYLOAD_TOO_LARGE');
+
+    // Expect: 100-continue with a declared size over the limit: 413 comes instead of 100 Continue.
+    const expect100 = await rawRequest(`${api.url}/api/v1/verify`, {
+      headers: { 'content-type': 'application/pdf', 'content-length': big.length, expect: '100-continue' },
+      body: (r) => r.on('continue', () => r.end(big)),
+    });
+    expect(expect100.status).toBe(413);
+    expect(expect100.sawContinue).toBe(false);
+
+    // Expect: 100-continue within the limit: continue, then a report.
+    const ok = await rawRequest(`${api.url}/api/v1/verify`, {
+      headers: { 'content-type': 'application/pdf', 'content-length': signed.length, expect: '100-continue' },
+      body: (r) => r.on('continue', () => r.end(signed)),
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.sawContinue).toBe(true);
+
+    // Still serving.
+    expect((await fetch(`${api.url}/healthz`)).status).toBe(200);
+    expectPassed((await (await post(signed, 'application/pdf')).json()) as ValidationReport);
+  });
+});
+
+describe('other routes', () => {
+  it('GET /healthz', async () => {
+    const res = await fetch(`${api.url}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok', version: VERSION });
+    expect(VERSION).toBe(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version);
+  });
+
+  it('unknown routes are 404 problem+json; a wrong method is 405 with Allow', async () => {
+    const p = await expectProblem(await fetch(`${api.url}/api/v1/nope`), 404, 'NOT_FOUND');
+    expect(p.detail_en).toMatch(/\/api\/v1\/nope/);
+    const m = await fetch(`${api.url}/api/v1/verify`);
+    await expectProblem(m, 405, 'METHOD_NOT_ALLOWED');
+    expect(m.headers.get('allow')).toBe('POST');
+    await expectProblem(await fetch(`${api.url}/healthz`, { method: 'DELETE' }), 405);
+  });
+});
+
+describe('limits and faults (substituted validators)', () => {
+  const servers: HttpServerHandle[] = [];
+  const start = async (verifier: Verifier, extra: { validationTimeoutMs?: number; maxConcurrent?: number } = {}) => {
+    const logged: string[] = [];
+    const s = await startHttpServer({ trust: TrustStore.demo(), policy: defaultPolicy(), verifier, log: (l) => logged.push(l), ...extra });
+    servers.push(s);
+    return { s, logged };
+  };
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.close(500)));
+  });
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it('a validation over the time limit is a 503 problem with Retry-After', async () => {
+    const { s } = await start(async () => {
+      await sleep(2000);
+      throw new Error('too late');
+    }, { validationTimeoutMs: 100 });
+    const res = await post(signed, 'application/pdf', '', s.url);
+    await expectProblem(res, 503, 'VALIDATION_TIMEOUT');
+    expect(res.headers.get('retry-after')).toBeTruthy();
+  });
+
+  it('more validations in progress than allowed → 503 OVERLOADED', async () => {
+    const { s } = await start(async () => {
+      await sleep(300);
+      return { signatures: [] } as unknown as ValidationReport;
+    }, { maxConcurrent: 1 });
+    const [a, b] = await Promise.all([post(signed, 'application/pdf', '', s.url), sleep(50).then(() => post(signed, 'application/pdf', '', s.url))]);
+    expect(a.status).toBe(200);
+    await expectProblem(b, 503, 'OVERLOADED');
+  });
+
+  it('an internal error is a 500 problem that leaks nothing, and is logged', async () => {
+    const { s, logged } = await start(async () => {
+      throw new Error('secret internal detail /etc/kyso');
+    });
+    const res = await post(signed, 'application/pdf', '', s.url);
+    const text = await res.clone().text();
+    await expectProblem(res, 500, 'INTERNAL');
+    expect(text).not.toMatch(/secret|\/etc\/kyso/);
+    expect(logged.join('\n')).toMatch(/secret internal detail/);
+    expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
+  });
+});
