@@ -1,6 +1,7 @@
 // `kyso serve` (what `npm start` runs): the HTTP API (POST /api/v1/verify, GET /healthz) on 127.0.0.1:8080 by
 // default, plus the demo PKI server (CRL/OCSP/TSA for certs-test) on 8400 so the README walkthrough works.
 // Without --trust the API trusts the demo (certs-test) root only, and says so loudly.
+import { availableParallelism } from 'node:os';
 import { Command } from 'commander';
 import { KysoError } from '../errors.ts';
 import type { PkiNetworkOptions } from '../pki/pki-http.ts';
@@ -15,6 +16,7 @@ interface ServeOptions {
   maxUploadMb?: string;
   timeout?: string;
   offline?: boolean;
+  workers?: string;
   pkiPort: string;
   demoPki: boolean;
 }
@@ -32,6 +34,13 @@ function parsePort(s: string, what: string): number {
 function parsePositive(s: string, option: string): number {
   const n = Number(s);
   if (!Number.isFinite(n) || n <= 0) throw new KysoError('INVALID_ARGUMENT', `${option} phải là số dương: "${s}"`, `${option} must be a positive number: "${s}"`);
+  return n;
+}
+
+function parseWorkers(s: string | undefined): number {
+  if (s === undefined || s === '') return availableParallelism();
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 0 || n > 256) throw new KysoError('INVALID_ARGUMENT', `--workers phải là số nguyên 0–256: "${s}"`, `--workers must be an integer 0–256: "${s}"`);
   return n;
 }
 
@@ -59,6 +68,7 @@ export function registerServeCommand(program: Command): void {
     .option('--max-upload-mb <n>', 'giới hạn kích thước tệp tải lên, MiB (upload limit; default $KYSO_MAX_UPLOAD_MB or 50)')
     .option('--timeout <seconds>', 'thời gian tối đa cho một lần kiểm tra (validation time limit; default $KYSO_VERIFY_TIMEOUT_MS or 30 s)')
     .option('--offline', 'không truy cập OCSP/CRL/AIA trên mạng (no network fetches during validation)')
+    .option('--workers <n>', 'số luồng kiểm tra; 0 = kiểm tra trong luồng chính (validation worker threads; default $KYSO_VERIFY_WORKERS or one per CPU core; 0 = in the main thread)')
     .option('--pki-port <port>', 'cổng máy chủ PKI thử nghiệm (demo PKI port)', '8400')
     .option('--no-demo-pki', 'không chạy máy chủ PKI thử nghiệm (do not start the demo PKI server)')
     .action(async (o: ServeOptions) => {
@@ -93,6 +103,7 @@ export function registerServeCommand(program: Command): void {
         port,
         maxUploadBytes: o.maxUploadMb ? Math.floor(parsePositive(o.maxUploadMb, '--max-upload-mb') * 1024 * 1024) : undefined,
         validationTimeoutMs: o.timeout ? parsePositive(o.timeout, '--timeout') * 1000 : undefined,
+        workers: parseWorkers(o.workers ?? process.env.KYSO_VERIFY_WORKERS),
       }).catch(async (e: unknown) => {
         await pki?.close();
         return listenError(e, 'API HTTP / HTTP API', o.host, port);
@@ -111,6 +122,9 @@ export function registerServeCommand(program: Command): void {
       }
       out([
         `Chính sách kiểm tra / Validation policy: ${policy.name}${o.offline ? ' (ngoại tuyến / offline)' : ''}`,
+        http.workers > 0
+          ? `Luồng kiểm tra / Validation threads: ${http.workers}`
+          : 'Kiểm tra trong luồng chính / Validating in the main thread (--workers 0)',
         '',
         `API HTTP kiểm tra chữ ký đang chạy / HTTP verification API listening: ${http.url}`,
         `  curl -H 'Content-Type: application/pdf' --data-binary @tep-da-ky.pdf ${http.url}/api/v1/verify`,

@@ -24,6 +24,7 @@ import { verifyPdf, type VerifyOptions } from '../verify/pdf/pdf-validator.ts';
 import type { ValidationPolicy } from '../verify/policy.ts';
 import type { ValidationReport } from '../verify/report.ts';
 import type { TrustStore } from '../verify/trust-store.ts';
+import { VerifyPool } from './verify-pool.ts';
 import { HttpProblemError, problem, problemFromError, PROBLEM_CONTENT_TYPE, type Problem } from './problem.ts';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -38,7 +39,8 @@ const MULTIPART_OVERHEAD = 64 * 1024;
 const LINGER_BYTES = 4 * MiB;
 const LINGER_MS = 2000;
 
-export type Verifier = (bytes: Uint8Array, opts: VerifyOptions) => Promise<ValidationReport>;
+/** Validates one upload. `signal` aborts when the request's time limit passes (a pool then stops the work). */
+export type Verifier = (bytes: Uint8Array, opts: VerifyOptions, signal: AbortSignal) => Promise<ValidationReport>;
 
 export interface HttpAppConfig {
   trust: TrustStore;
@@ -55,8 +57,24 @@ export interface HttpAppConfig {
   maxConcurrent?: number;
   /** Where server faults are logged (never sent to the client); default stderr. */
   log?: (line: string) => void;
-  /** The validator; default verifyPdf. (Tests substitute a slow one to exercise the time limit.) */
+  /**
+   * The validator; default verifyPdf in the request's thread. startHttpServer passes a worker pool's instead
+   * when `workers` > 0. (Tests also substitute slow or failing ones.)
+   */
   verifier?: Verifier;
+}
+
+export interface HttpServerConfig extends HttpAppConfig {
+  port?: number;
+  host?: string;
+  /**
+   * Validation worker threads (verify-pool.ts): a request over its time limit or memory budget is really
+   * stopped, and all cores are used. 0 = validate in the server's own thread. Default env KYSO_VERIFY_WORKERS,
+   * else 0 (`kyso serve` defaults to the number of cores).
+   */
+  workers?: number;
+  /** Old-generation heap limit per worker, MiB (default env KYSO_WORKER_MEMORY_MB, else 1024). */
+  workerMemoryMb?: number;
 }
 
 function envNumber(name: string): number | undefined {
@@ -314,25 +332,26 @@ function parseBool(name: string, v: string | undefined): boolean | undefined {
 
 // ---- validation with a time limit ----------------------------------------------------------------------
 
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+function withTimeout<T>(work: (signal: AbortSignal) => Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  const controller = new AbortController();
   const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new HttpProblemError(
+    timer = setTimeout(() => {
+      const e = new HttpProblemError(
             'VALIDATION_TIMEOUT',
             `Việc kiểm tra chữ ký không xong trong ${ms / 1000} giây (có thể do dịch vụ OCSP/CRL chậm hoặc tệp quá phức tạp). Vui lòng thử lại sau.`,
             `Signature validation did not finish within ${ms / 1000} s (slow OCSP/CRL services or an overly complex file). Please retry later.`,
             { 'Retry-After': '10' },
-          ),
-        ),
-      ms,
-    );
+          );
+      // A worker pool terminates the validation; in the server's own thread it can only be abandoned (it
+      // finishes in the background and its result is dropped).
+      controller.abort(e);
+      reject(e);
+    }, ms);
   });
-  // The validation cannot be cancelled: on timeout it finishes in the background and its result is dropped.
-  work.catch(() => {});
-  return Promise.race([work, limit]).finally(() => clearTimeout(timer));
+  const running = Promise.resolve().then(() => work(controller.signal));
+  running.catch(() => {});
+  return Promise.race([running, limit]).finally(() => clearTimeout(timer));
 }
 
 // ---- the app ---------------------------------------------------------------------------------------------
@@ -370,14 +389,19 @@ export function createApp(config: HttpAppConfig): express.Express {
       const upload = await readUpload(req, res, limits.maxUploadBytes);
       if (upload.bytes.length === 0) throw noFile();
       const report = await withTimeout(
-        verifier(upload.bytes, {
+        (signal) =>
+          verifier(
+            upload.bytes,
+            {
           trust: config.trust,
           policy: config.policy,
           at,
           offline: offline ?? config.offline,
           network: config.network,
           name: name ?? upload.filename,
-        }),
+            },
+            signal,
+          ),
         limits.validationTimeoutMs,
       );
       res.setHeader('Cache-Control', 'no-store');
@@ -432,13 +456,21 @@ export interface HttpServerHandle {
   url: string;
   host: string;
   port: number;
+  /** Validation worker threads (0: validation runs in the server's thread). */
+  workers: number;
   /** Stops accepting connections, lets requests in progress finish (up to graceMs, default 10 s), then closes. */
   close(graceMs?: number): Promise<void>;
 }
 
-/** Starts the app on host:port (default 127.0.0.1:0, i.e. an ephemeral port). */
-export async function startHttpServer(config: HttpAppConfig & { port?: number; host?: string }): Promise<HttpServerHandle> {
-  const app = createApp(config);
+/** Starts the app on host:port (default 127.0.0.1:0, i.e. an ephemeral port), with its worker pool if any. */
+export async function startHttpServer(config: HttpServerConfig): Promise<HttpServerHandle> {
+  const workers = Math.floor(config.workers ?? envNumber('KYSO_VERIFY_WORKERS') ?? 0);
+  let pool: VerifyPool | undefined;
+  if (workers > 0 && !config.verifier) {
+    pool = new VerifyPool({ size: workers, trust: config.trust, policy: config.policy, network: config.network, memoryMb: config.workerMemoryMb, log: config.log });
+    await pool.ready();
+  }
+  const app = createApp(pool ? { ...config, verifier: (bytes, opts, signal) => pool.verify(bytes, opts, signal) } : config);
   const server = createServer(app);
   // Answer `Expect: 100-continue` ourselves: an over-limit upload gets its 413 before the client sends the body.
   server.on('checkContinue', (req, res) => app(req, res));
@@ -448,6 +480,9 @@ export async function startHttpServer(config: HttpAppConfig & { port?: number; h
       server.off('error', fail);
       ok();
     });
+  }).catch(async (e: unknown) => {
+    await pool?.close();
+    throw e;
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -457,14 +492,14 @@ export async function startHttpServer(config: HttpAppConfig & { port?: number; h
     url: `http://${host}:${address.port}`,
     host: address.address,
     port: address.port,
+    workers: pool?.size ?? 0,
     close: (graceMs = 10_000) =>
       (closing ??= new Promise<void>((ok, fail) => {
         const force = setTimeout(() => server.closeAllConnections(), graceMs);
         force.unref();
         server.close((err) => {
           clearTimeout(force);
-          if (err) fail(err);
-          else ok();
+          void (pool?.close() ?? Promise.resolve()).then(() => (err ? fail(err) : ok()), fail);
         });
         server.closeIdleConnections();
       })),

@@ -14,6 +14,7 @@ export type HttpErrorCode =
   | 'NOT_FOUND'
   | 'METHOD_NOT_ALLOWED'
   | 'VALIDATION_TIMEOUT'
+  | 'RESOURCE_LIMIT'
   | 'OVERLOADED'
   | 'INTERNAL';
 
@@ -54,6 +55,7 @@ const KINDS: Partial<Record<ProblemCode, ProblemKind>> = {
   PDF_MALFORMED: UNREADABLE,
   PDF_ENCRYPTED: { status: 422, title: 'Tệp PDF được mã hóa', title_en: 'Encrypted PDF' },
   PDF_UNSUPPORTED: { status: 422, title: 'Tệp PDF không được hỗ trợ', title_en: 'Unsupported PDF' },
+  RESOURCE_LIMIT: { status: 422, title: 'Tệp vượt quá giới hạn tài nguyên khi kiểm tra', title_en: 'File exceeds the validation resource limits' },
   VALIDATION_TIMEOUT: { status: 503, title: 'Kiểm tra quá thời gian cho phép', title_en: 'Validation timed out' },
   OVERLOADED: { status: 503, title: 'Dịch vụ đang quá tải', title_en: 'Service overloaded' },
   // The validator reports unreachable OCSP/CRL as INDETERMINATE; these only surface if a transport error escapes.

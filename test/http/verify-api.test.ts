@@ -2,6 +2,7 @@
 // for OCSP/CRL/TSA, kyso-signed files made in the test. Requests go over real sockets (fetch / node:http).
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpServer, VERSION, type HttpServerHandle, type Verifier } from '../../src/http/app.ts';
@@ -96,7 +97,8 @@ beforeAll(async () => {
       revocationCheck: 'require',
     })
   ).bytes;
-  api = await startHttpServer({ trust: TrustStore.demo(), policy: defaultPolicy(), network: { rewrite: pki.rewrite }, maxUploadBytes: LIMIT });
+  // As `kyso serve` runs it: validation in worker threads.
+  api = await startHttpServer({ trust: TrustStore.demo(), policy: defaultPolicy(), network: { rewrite: pki.rewrite }, maxUploadBytes: LIMIT, workers: 2 });
 });
 
 afterAll(async () => {
@@ -256,6 +258,38 @@ describe('other routes', () => {
     await expectProblem(m, 405, 'METHOD_NOT_ALLOWED');
     expect(m.headers.get('allow')).toBe('POST');
     await expectProblem(await fetch(`${api.url}/healthz`, { method: 'DELETE' }), 405);
+  });
+});
+
+describe('time limit with worker threads', () => {
+  it('an OCSP responder that never answers: 503 at the time limit, the worker is replaced and the next request works', async () => {
+    // Accepts connections and never answers.
+    const sockets: Socket[] = [];
+    const silent = createNetServer((sock) => sockets.push(sock));
+    await new Promise<void>((ok) => silent.listen(0, '127.0.0.1', ok));
+    const silentUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const s = await startHttpServer({
+      trust: TrustStore.demo(),
+      policy: defaultPolicy(),
+      network: { rewrite: { [Object.keys(pki.rewrite)[0]!]: silentUrl }, timeoutMs: 20_000 },
+      validationTimeoutMs: 800,
+      workers: 1,
+    });
+    try {
+      expect(s.workers).toBe(1);
+      const t = performance.now();
+      const res = await post(signed, 'application/pdf', '', s.url);
+      await expectProblem(res, 503, 'VALIDATION_TIMEOUT');
+      expect(performance.now() - t).toBeLessThan(5000);
+      // The replacement worker answers (offline: no fetch to the silent server).
+      const again = await post(signed, 'application/pdf', '?offline=true', s.url);
+      expect(again.status).toBe(200);
+      expect(((await again.json()) as ValidationReport).signatures).toHaveLength(1);
+    } finally {
+      await s.close(500);
+      for (const sock of sockets) sock.destroy();
+      silent.close();
+    }
   });
 });
 

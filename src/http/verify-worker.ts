@@ -1,0 +1,41 @@
+// A validation worker thread: receives PDFs from verify-pool.ts, answers reports (or the typed error). Trust
+// anchors, policy and network options arrive once, in workerData; OCSP/CRL caches live per worker.
+import { parentPort, workerData } from 'node:worker_threads';
+import { isKysoError } from '../errors.ts';
+import type { PkiNetworkOptions } from '../pki/pki-http.ts';
+import { verifyPdf } from '../verify/pdf/pdf-validator.ts';
+import type { ValidationPolicy } from '../verify/policy.ts';
+import { TrustStore, type TrustMode } from '../verify/trust-store.ts';
+import type { WorkerReply, WorkerTask } from './verify-pool.ts';
+
+export interface WorkerSetup {
+  anchors: Uint8Array[];
+  trustMode: TrustMode;
+  policy: ValidationPolicy;
+  network?: PkiNetworkOptions;
+}
+
+const setup = workerData as WorkerSetup;
+const trust = TrustStore.fromCertificates(setup.anchors, setup.trustMode);
+const port = parentPort!;
+
+port.on('message', async (task: WorkerTask) => {
+  let reply: WorkerReply;
+  try {
+    const report = await verifyPdf(task.bytes, {
+      trust,
+      policy: setup.policy,
+      network: setup.network,
+      at: task.at === undefined ? undefined : new Date(task.at),
+      offline: task.offline,
+      name: task.name,
+    });
+    reply = { id: task.id, report };
+  } catch (e) {
+    reply = isKysoError(e)
+      ? { id: task.id, kyso: { code: e.code, vi: e.vi, en: e.en } }
+      : { id: task.id, failure: (e as Error)?.stack ?? String(e) };
+  }
+  port.postMessage(reply);
+});
+port.postMessage({ ready: true } satisfies WorkerReply);
