@@ -29,7 +29,12 @@ const ROOT = resolve(import.meta.dirname, '..');
 const PKI = join(ROOT, 'certs-test/pki');
 const PASSWORD = 'kyso-test';
 const LOAD_SECONDS = QUICK ? 3 : 10;
-const CONCURRENCY = [1, 8];
+/** `kyso serve --workers W` under N concurrent keep-alive connections. */
+const LOAD_PLAN: { workers: number; concurrency: number }[] = [
+  { workers: cpus().length, concurrency: 1 },
+  { workers: cpus().length, concurrency: 8 },
+  { workers: 0, concurrency: 8 },
+];
 
 // ---- statistics --------------------------------------------------------------------------------------------
 interface Stats {
@@ -113,6 +118,7 @@ const verdictOf = (r: ValidationReport) =>
 // ---- (b) load generators ----------------------------------------------------------------------------------------
 interface Load {
   tool: string;
+  workers?: number;
   concurrency: number;
   seconds: number;
   requests: number;
@@ -198,8 +204,12 @@ async function loadWithNode(url: string, body: Buffer, concurrency: number, seco
   return { tool: 'node http loop', concurrency, seconds: elapsed, requests: latencies.length, rps: latencies.length / elapsed, p50: s.median, p90: q(0.9), p99: s.p99, bad };
 }
 
-async function startApiChild(env: NodeJS.ProcessEnv): Promise<{ url: string; stop: () => Promise<number | null> }> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/kyso.js'), 'serve', '--port', '0', '--no-demo-pki'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+async function startApiChild(env: NodeJS.ProcessEnv, workers: number): Promise<{ url: string; stop: () => Promise<number | null> }> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/kyso.js'), 'serve', '--port', '0', '--no-demo-pki', '--workers', String(workers)], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stderr.on('data', (d) => (err += d));
@@ -326,22 +336,26 @@ export async function runVerifyBench(): Promise<void> {
 
     // ---- (b) HTTP ------------------------------------------------------------------------------------------
     const childEnv = { ...process.env, KYSO_PKI_URL_REWRITE: Object.entries(pki.rewrite).map(([a, b]) => `${a}=${b}`).join(',') };
-    const api = await startApiChild(childEnv);
     const loads: Load[] = [];
     let apiVerdict = '';
-    try {
-      const res = await fetch(`${api.url}/api/v1/verify`, { method: 'POST', body: new Uint8Array(pdf), headers: { 'content-type': 'application/pdf' } });
-      apiVerdict = `HTTP ${res.status} ${res.status === 200 ? verdictOf((await res.json()) as ValidationReport) : await res.text()}`;
-      // Warm-up: JIT, OCSP cache in the child.
-      const warmEnd = performance.now() + (QUICK ? 500 : 2000);
-      while (performance.now() < warmEnd) await (await fetch(`${api.url}/api/v1/verify`, { method: 'POST', body: new Uint8Array(pdf), headers: { 'content-type': 'application/pdf' } })).arrayBuffer();
-      const haveWrk = (await run('sh', ['-c', 'command -v wrk'])).code === 0;
-      for (const c of CONCURRENCY) {
-        loads.push(haveWrk ? await loadWithWrk(api.url, file, c, LOAD_SECONDS, tmp) : await loadWithNode(api.url, pdf, c, LOAD_SECONDS));
-        await sleep(500);
+    const haveWrk = (await run('sh', ['-c', 'command -v wrk'])).code === 0;
+    for (const workers of [...new Set(LOAD_PLAN.map((p) => p.workers))]) {
+      const api = await startApiChild(childEnv, workers);
+      try {
+        const postOnce = () => fetch(`${api.url}/api/v1/verify`, { method: 'POST', body: new Uint8Array(pdf), headers: { 'content-type': 'application/pdf' } });
+        const res = await postOnce();
+        apiVerdict ||= `HTTP ${res.status} ${res.status === 200 ? verdictOf((await res.json()) as ValidationReport) : await res.text()}`;
+        // Warm-up: JIT and the OCSP cache of every worker (concurrent requests reach every worker).
+        const warmEnd = performance.now() + (QUICK ? 1000 : 3000);
+        while (performance.now() < warmEnd) await Promise.all(Array.from({ length: 4 }, async () => (await postOnce()).arrayBuffer()));
+        for (const { concurrency } of LOAD_PLAN.filter((p) => p.workers === workers)) {
+          const l = haveWrk ? await loadWithWrk(api.url, file, concurrency, LOAD_SECONDS, tmp) : await loadWithNode(api.url, pdf, concurrency, LOAD_SECONDS);
+          loads.push({ ...l, workers });
+          await sleep(500);
+        }
+      } finally {
+        await api.stop();
       }
-    } finally {
-      await api.stop();
     }
 
     // ---- (c) pdfsig, and kyso's own CLI for the process-per-file comparison ------------------------------------
@@ -380,7 +394,7 @@ export async function runVerifyBench(): Promise<void> {
     ]);
     for (const l of loads) {
       rows.push([
-        `(b) \`POST /api/v1/verify\`, 1 \`kyso serve\` process, ${l.tool}, keep-alive`,
+        `(b) \`POST /api/v1/verify\`, \`kyso serve --workers ${l.workers}\`${l.workers === 0 ? ' (main thread)' : ''}, ${l.tool}, keep-alive`,
         String(l.concurrency),
         `${f2(l.rps)} req/s`,
         f2(l.p50),
