@@ -106,7 +106,7 @@ export class VerifyPool {
     worker.on('message', (m: WorkerReply) => this.onMessage(slot, m));
     worker.on('error', (e: Error & { code?: string }) => this.onDeath(slot, e));
     worker.on('exit', (code) => this.onDeath(slot, new Error(`validation worker exited with code ${code}`)));
-    worker.unref();
+    if (!this.queue.length && !this.slots.some((s) => s.current)) worker.unref();
     return slot;
   }
 
@@ -151,6 +151,7 @@ export class VerifyPool {
     }
     this.log(`kyso http: validation worker replaced after: ${e.code ?? ''} ${e.message}`);
     this.slots[i] = this.spawn();
+    this.dispatch();
   }
 
   private finish(slot: Slot): void {
@@ -160,12 +161,26 @@ export class VerifyPool {
   }
 
   private dispatch(): void {
+    this.assign();
+    this.updateRefs();
+  }
+
+  private assign(): void {
     for (const slot of this.slots) {
       if (this.queue.length === 0) return;
       if (!slot.ready || slot.current) continue;
       const p = this.queue.shift()!;
       slot.current = p;
       slot.worker.postMessage(p.task);
+    }
+  }
+
+  /** Workers keep the process alive while there is work (running or queued), not when idle. */
+  private updateRefs(): void {
+    const busy = this.queue.length > 0 || this.slots.some((s) => s.current);
+    for (const s of this.slots) {
+      if (busy) s.worker.ref();
+      else s.worker.unref();
     }
   }
 
@@ -183,6 +198,7 @@ export class VerifyPool {
           if (q >= 0) {
             this.queue.splice(q, 1);
             reject(signal.reason);
+            this.updateRefs();
             return;
           }
           const slot = this.slots.find((s) => s.current === p);
@@ -193,6 +209,7 @@ export class VerifyPool {
           const i = this.slots.indexOf(slot);
           this.slots[i] = this.spawn();
           void slot.worker.terminate().catch(() => {});
+          this.dispatch();
         };
         signal.addEventListener('abort', p.onAbort, { once: true });
       }
