@@ -36,6 +36,7 @@ import {
   type SignatureAlgorithmInfo,
 } from '../pki/cms/cms-parser.ts';
 import { ExtensionOid } from '../pki/oids.ts';
+import { isoVn } from '../util/vn-time.ts';
 
 export interface CertInfo {
   readonly der: Uint8Array;
@@ -249,4 +250,20 @@ export const sameKey = (a: CertInfo, b: CertInfo): boolean => Buffer.from(a.spki
 export function clearCertInfoCache(): void {
   cache.clear();
   linkCache.clear();
+}
+
+// Report times (ISO 8601, +07:00) go through Intl, ~7 µs each; a validation formats the same few instants
+// (validity bounds, signing time) every time, so they are remembered.
+const isoMemo = new Map<number, string>();
+
+/** isoVn with a cache. */
+export function isoCached(d: Date): string {
+  const k = d.getTime();
+  let s = isoMemo.get(k);
+  if (s === undefined) {
+    s = isoVn(d);
+    if (isoMemo.size >= 4096) isoMemo.clear();
+    isoMemo.set(k, s);
+  }
+  return s;
 }

@@ -12,8 +12,7 @@ import {
   type CmsDigest,
   type ParsedCms,
 } from '../pki/cms/cms-parser.ts';
-import { isoVn } from '../util/vn-time.ts';
-import type { CertInfo } from './cert-info.ts';
+import { isoCached, type CertInfo } from './cert-info.ts';
 import { buildChain, validityProblems, type CertificatePool, type ChainElement, type ChainResult } from './chain-builder.ts';
 import type { ValidationContext } from './cms-validation.ts';
 import type { AlgorithmPolicy } from './policy.ts';
@@ -40,6 +39,10 @@ export interface CheckEnv {
 
 const certName = (c: CertInfo): string => c.subjectFields.commonName ?? c.subject;
 
+/** Same DER, or the same name once normalised (nameKey). */
+const sameName = (der: Uint8Array, otherDer: Uint8Array, otherKey: string): boolean =>
+  Buffer.from(der).equals(Buffer.from(otherDer)) || nameKey(der) === otherKey;
+
 // ---------------------------------------------------------------------------------------------------------------
 // Signing certificate
 
@@ -47,7 +50,7 @@ const certName = (c: CertInfo): string => c.subjectFields.commonName ?? c.subjec
 export function findSignerCertificate(cms: ParsedCms, pool: CertificatePool, cmsCerts: readonly CertInfo[]): CertInfo | undefined {
   const sid = cms.signer.sid;
   const matches = (c: CertInfo): boolean => {
-    if (sid.kind === 'issuerAndSerialNumber') return Buffer.from(c.serial).equals(Buffer.from(sid.serial)) && c.issuerKey === nameKey(sid.issuer);
+    if (sid.kind === 'issuerAndSerialNumber') return Buffer.from(c.serial).equals(Buffer.from(sid.serial)) && sameName(sid.issuer, c.issuerDer, c.issuerKey);
     const ski = c.subjectKeyIdentifier;
     return ski !== undefined && Buffer.from(ski).equals(Buffer.from(sid.keyIdentifier));
   };
@@ -93,7 +96,7 @@ export function signingCertificateReferenceCheck(cms: ParsedCms, cert: CertInfo)
   const hashOk = Buffer.from(hashWith(first.digest, cert.der)).equals(Buffer.from(first.hash));
   const is = first.issuerSerial;
   const issuerSerialOk =
-    !is || (Buffer.from(is.serial).equals(Buffer.from(cert.serial)) && (is.issuers.length === 0 || is.issuers.some((n) => nameKey(n) === cert.issuerKey)));
+    !is || (Buffer.from(is.serial).equals(Buffer.from(cert.serial)) && (is.issuers.length === 0 || is.issuers.some((n) => sameName(n, cert.issuerDer, cert.issuerKey))));
   if (!hashOk || !issuerSerialOk) {
     return failed(
       'SIGNING_CERTIFICATE_REFERENCE',
@@ -279,16 +282,16 @@ export function validityCheck(chain: readonly ChainElement[], anchorIncluded: bo
       return failed(
         'CERTIFICATE_VALIDITY',
         'NOT_YET_VALID',
-        `${r.vi} "${certName(c)}" chưa có hiệu lực tại ${timeName.vi} (${isoVn(t.used)}); hiệu lực từ ${isoVn(c.notBefore)}`,
-        `${r.en} "${certName(c)}" was not yet valid at ${timeName.en} (${isoVn(t.used)}); valid from ${isoVn(c.notBefore)}`,
+        `${r.vi} "${certName(c)}" chưa có hiệu lực tại ${timeName.vi} (${isoCached(t.used)}); hiệu lực từ ${isoCached(c.notBefore)}`,
+        `${r.en} "${certName(c)}" was not yet valid at ${timeName.en} (${isoCached(t.used)}); valid from ${isoCached(c.notBefore)}`,
       );
     }
     const sub: SubIndication = t.poe || t.claimed ? 'EXPIRED' : 'OUT_OF_BOUNDS_NO_POE';
     return failed(
       'CERTIFICATE_VALIDITY',
       sub,
-      `${r.vi} "${certName(c)}" đã hết hiệu lực từ ${isoVn(c.notAfter)}, trước ${timeName.vi} (${isoVn(t.used)})`,
-      `${r.en} "${certName(c)}" expired on ${isoVn(c.notAfter)}, before ${timeName.en} (${isoVn(t.used)})`,
+      `${r.vi} "${certName(c)}" đã hết hiệu lực từ ${isoCached(c.notAfter)}, trước ${timeName.vi} (${isoCached(t.used)})`,
+      `${r.en} "${certName(c)}" expired on ${isoCached(c.notAfter)}, before ${timeName.en} (${isoCached(t.used)})`,
     );
   }
   if (!t.poe) {
@@ -298,16 +301,16 @@ export function validityCheck(chain: readonly ChainElement[], anchorIncluded: bo
       return failed(
         'CERTIFICATE_VALIDITY',
         'OUT_OF_BOUNDS_NO_POE',
-        `${role(now.index).vi} "${certName(c)}" đã hết hiệu lực từ ${isoVn(c.notAfter)} và không có dấu thời gian chứng minh chữ ký được tạo trước đó`,
-        `${role(now.index).en} "${certName(c)}" expired on ${isoVn(c.notAfter)} and no timestamp proves the signature was made before`,
+        `${role(now.index).vi} "${certName(c)}" đã hết hiệu lực từ ${isoCached(c.notAfter)} và không có dấu thời gian chứng minh chữ ký được tạo trước đó`,
+        `${role(now.index).en} "${certName(c)}" expired on ${isoCached(c.notAfter)} and no timestamp proves the signature was made before`,
       );
     }
   }
   const leaf = chain[0]!.cert;
   return passed(
     'CERTIFICATE_VALIDITY',
-    `Chứng thư ký còn hiệu lực tại thời điểm ký (hiệu lực ${isoVn(leaf.notBefore)} – ${isoVn(leaf.notAfter)})`,
-    `The signing certificate was valid at the signing time (valid ${isoVn(leaf.notBefore)} – ${isoVn(leaf.notAfter)})`,
+    `Chứng thư ký còn hiệu lực tại thời điểm ký (hiệu lực ${isoCached(leaf.notBefore)} – ${isoCached(leaf.notAfter)})`,
+    `The signing certificate was valid at the signing time (valid ${isoCached(leaf.notBefore)} – ${isoCached(leaf.notAfter)})`,
   );
 }
 
@@ -389,8 +392,8 @@ export async function revocationChecks(chain: readonly ChainElement[], anchorInc
       ? failed(
           'REVOCATION_FRESHNESS',
           'TRY_LATER',
-          `Dữ liệu thu hồi của ${stale.map((r) => `"${certName(r.cert)}" (${r.used!.source.toUpperCase()} ${isoVn(r.used!.producedAt)})`).join(', ')} được phát hành trước thời điểm ký (${isoVn(t.used)}), nên không chứng minh chứng thư chưa bị thu hồi khi ký`,
-          `Revocation data for ${stale.map((r) => `"${certName(r.cert)}" (${r.used!.source.toUpperCase()} ${isoVn(r.used!.producedAt)})`).join(', ')} was produced before the signing time (${isoVn(t.used)}) and does not cover it`,
+          `Dữ liệu thu hồi của ${stale.map((r) => `"${certName(r.cert)}" (${r.used!.source.toUpperCase()} ${isoCached(r.used!.producedAt)})`).join(', ')} được phát hành trước thời điểm ký (${isoCached(t.used)}), nên không chứng minh chứng thư chưa bị thu hồi khi ký`,
+          `Revocation data for ${stale.map((r) => `"${certName(r.cert)}" (${r.used!.source.toUpperCase()} ${isoCached(r.used!.producedAt)})`).join(', ')} was produced before the signing time (${isoCached(t.used)}) and does not cover it`,
         )
       : passed('REVOCATION_FRESHNESS', 'Dữ liệu thu hồi được phát hành sau thời điểm ký', 'The revocation data was produced after the signing time');
   }
@@ -411,8 +414,8 @@ export function signerReport(c: CertInfo): SignerReport {
     certificateSerial: c.serialHex,
     subject: c.subject,
     issuer: c.issuer,
-    notBefore: isoVn(c.notBefore),
-    notAfter: isoVn(c.notAfter),
+    notBefore: isoCached(c.notBefore),
+    notAfter: isoCached(c.notAfter),
   };
 }
 

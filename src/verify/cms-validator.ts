@@ -10,8 +10,7 @@
 // operation and hashing the content.
 
 import { digestParts, parseCms, type ParsedCms } from '../pki/cms/cms-parser.ts';
-import { isoVn } from '../util/vn-time.ts';
-import type { CertInfo } from './cert-info.ts';
+import { isoCached, type CertInfo } from './cert-info.ts';
 import { CertificatePool, type ChainResult } from './chain-builder.ts';
 import {
   algorithmDescription,
@@ -77,7 +76,7 @@ class Checks {
 function timestampReport(v: TimestampValidation | undefined): TimestampReport | undefined {
   if (!v?.genTime) return undefined;
   const tsa = v.tsa ? (v.tsa.subjectFields.commonName ?? v.tsa.subject) : 'không xác định';
-  return { time: isoVn(v.genTime), tsa, valid: v.valid };
+  return { time: isoCached(v.genTime), tsa, valid: v.valid };
 }
 
 function environment(ctx: ValidationContext, cms: ParsedCms | undefined, embedded: EmbeddedValidationData): { env: CheckEnv; cmsCerts: CertInfo[] } {
@@ -180,23 +179,23 @@ function signingTimeCheck(poe: Date | undefined, claimed: Date | undefined, vali
     if (claimed && claimed.getTime() > poe.getTime() + 5 * 60_000) {
       return warning(
         'SIGNING_TIME',
-        `Thời điểm ký theo dấu thời gian là ${isoVn(poe)}, nhưng thời gian người ký khai (${isoVn(claimed)}) lại muộn hơn — thời gian khai không đúng`,
-        `The timestamp proves ${isoVn(poe)}, yet the claimed signing time ${isoVn(claimed)} is later — the claimed time is wrong`,
+        `Thời điểm ký theo dấu thời gian là ${isoCached(poe)}, nhưng thời gian người ký khai (${isoCached(claimed)}) lại muộn hơn — thời gian khai không đúng`,
+        `The timestamp proves ${isoCached(poe)}, yet the claimed signing time ${isoCached(claimed)} is later — the claimed time is wrong`,
       );
     }
-    return passed('SIGNING_TIME', `Thời điểm ký được chứng thực bằng dấu thời gian: ${isoVn(poe)}`, `The signing time is proven by a timestamp: ${isoVn(poe)}`);
+    return passed('SIGNING_TIME', `Thời điểm ký được chứng thực bằng dấu thời gian: ${isoCached(poe)}`, `The signing time is proven by a timestamp: ${isoCached(poe)}`);
   }
   if (claimed) {
     return warning(
       'SIGNING_TIME',
-      `Chỉ có thời gian ký do người ký khai (${isoVn(claimed)}), không có dấu thời gian`,
-      `Only the signing time claimed by the signer (${isoVn(claimed)}); no timestamp`,
+      `Chỉ có thời gian ký do người ký khai (${isoCached(claimed)}), không có dấu thời gian`,
+      `Only the signing time claimed by the signer (${isoCached(claimed)}); no timestamp`,
     );
   }
   return warning(
     'SIGNING_TIME',
-    `Chữ ký không có thời gian ký và không có dấu thời gian; chứng thư được kiểm tra tại thời điểm kiểm tra (${isoVn(validation)})`,
-    `No signing time and no timestamp; certificates checked at the validation time (${isoVn(validation)})`,
+    `Chữ ký không có thời gian ký và không có dấu thời gian; chứng thư được kiểm tra tại thời điểm kiểm tra (${isoCached(validation)})`,
+    `No signing time and no timestamp; certificates checked at the validation time (${isoCached(validation)})`,
   );
 }
 
@@ -309,14 +308,14 @@ async function validateDocumentTimestamp(input: CmsValidationInput, ctx: Validat
   for (const c of v.checks) checks.set(c);
   checks.set(info('PADES_ATTRIBUTES', 'Không áp dụng cho dấu thời gian tài liệu', 'Not applicable to a document timestamp'));
   if (v.valid) {
-    checks.set(passed('SIGNING_TIME', `Thời điểm của dấu thời gian tài liệu: ${isoVn(v.genTime!)}`, `Document timestamp time: ${isoVn(v.genTime!)}`));
+    checks.set(passed('SIGNING_TIME', `Thời điểm của dấu thời gian tài liệu: ${isoCached(v.genTime!)}`, `Document timestamp time: ${isoCached(v.genTime!)}`));
     const tsa = v.tsa!.subjectFields.commonName ?? v.tsa!.subject;
-    checks.set(passed('TIMESTAMP', `Dấu thời gian tài liệu hợp lệ: ${isoVn(v.genTime!)}, do "${tsa}" cấp`, `Valid document timestamp: ${isoVn(v.genTime!)} by "${v.tsa!.subject}"`));
+    checks.set(passed('TIMESTAMP', `Dấu thời gian tài liệu hợp lệ: ${isoCached(v.genTime!)}, do "${tsa}" cấp`, `Valid document timestamp: ${isoCached(v.genTime!)} by "${v.tsa!.subject}"`));
   } else {
     const f = v.failure!;
     checks.set(
       v.genTime
-        ? warning('SIGNING_TIME', `Thời điểm ghi trong dấu thời gian (${isoVn(v.genTime)}) không được chứng thực vì dấu thời gian không hợp lệ`, `The token time ${isoVn(v.genTime)} is not proven: the token is invalid`)
+        ? warning('SIGNING_TIME', `Thời điểm ghi trong dấu thời gian (${isoCached(v.genTime)}) không được chứng thực vì dấu thời gian không hợp lệ`, `The token time ${isoCached(v.genTime)} is not proven: the token is invalid`)
         : notRun('SIGNING_TIME', { vi: 'dấu thời gian không đọc được', en: 'unreadable token' }),
     );
     checks.set(failed('TIMESTAMP', f.subIndication!, `Dấu thời gian tài liệu không hợp lệ: ${f.message.vi}`, `Invalid document timestamp: ${f.message.en}`));

@@ -14,8 +14,7 @@ import { checkCrl, fetchCrl } from '../pki/crl-client.ts';
 import { checkOcsp, verifyOcspResponse } from '../pki/ocsp-client.ts';
 import type { PkiNetworkOptions } from '../pki/pki-http.ts';
 import { REVOCATION_REASON_VI, type RevocationReason } from '../pki/revocation.ts';
-import { isoVn } from '../util/vn-time.ts';
-import type { CertInfo } from './cert-info.ts';
+import { isoCached, type CertInfo } from './cert-info.ts';
 import type { ChainElement } from './chain-builder.ts';
 import type { Message, SubIndication } from './report.ts';
 
@@ -313,7 +312,7 @@ const via = (d: RevocationData | undefined): { vi: string; en: string } => {
   if (!d) return { vi: '', en: '' };
   const what = d.source === 'ocsp' ? 'OCSP' : 'CRL';
   return d.origin === 'embedded'
-    ? { vi: `theo ${what} lưu trong tài liệu, phát hành ${isoVn(d.producedAt)}`, en: `per ${what} embedded in the document, produced ${isoVn(d.producedAt)}` }
+    ? { vi: `theo ${what} lưu trong tài liệu, phát hành ${isoCached(d.producedAt)}`, en: `per ${what} embedded in the document, produced ${isoCached(d.producedAt)}` }
     : { vi: `theo ${what} trực tuyến`, en: `per online ${what}` };
 };
 
@@ -341,13 +340,13 @@ export function assessOne(r: CertRevocation, signer: boolean, t: RevocationTimes
   }
   const rt = r.used!.revocationTime ?? t.validation;
   const reason = r.used!.revocationReason;
-  const when = { vi: `bị thu hồi lúc ${isoVn(rt)}${reason ? ` (lý do: ${REVOCATION_REASON_VI[reason]})` : ''}`, en: `revoked at ${isoVn(rt)}${reason ? ` (reason: ${reason})` : ''}` };
+  const when = { vi: `bị thu hồi lúc ${isoCached(rt)}${reason ? ` (lý do: ${REVOCATION_REASON_VI[reason]})` : ''}`, en: `revoked at ${isoCached(rt)}${reason ? ` (reason: ${reason})` : ''}` };
   if (t.poe && rt.getTime() > t.poe.getTime()) {
     return {
       status: 'PASSED',
       message: {
-        vi: `Chứng thư "${name}" ${when.vi}, sau thời điểm ký đã được chứng minh bằng dấu thời gian (${isoVn(t.poe)}): chữ ký vẫn có hiệu lực`,
-        en: `"${name}" was ${when.en}, after the proven signing time ${isoVn(t.poe)}: the signature stays valid`,
+        vi: `Chứng thư "${name}" ${when.vi}, sau thời điểm ký đã được chứng minh bằng dấu thời gian (${isoCached(t.poe)}): chữ ký vẫn có hiệu lực`,
+        en: `"${name}" was ${when.en}, after the proven signing time ${isoCached(t.poe)}: the signature stays valid`,
       },
     };
   }

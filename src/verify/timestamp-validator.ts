@@ -9,8 +9,7 @@
 
 import { CmsOid } from '../pki/oids.ts';
 import { digestParts, parseTimestampToken, signatureAlgorithmName, type ParsedTimestampToken } from '../pki/cms/cms-parser.ts';
-import { isoVn } from '../util/vn-time.ts';
-import { tryCertInfo, type CertInfo } from './cert-info.ts';
+import { isoCached, tryCertInfo, type CertInfo } from './cert-info.ts';
 import type { ChainElement } from './chain-builder.ts';
 import {
   algorithmsCheck,
@@ -168,8 +167,8 @@ function tsaValidity(c: Check, tsa: CertInfo, genTime: Date): Check {
   return {
     ...c,
     message: {
-      vi: `Chứng thư máy chủ dấu thời gian còn hiệu lực tại thời điểm cấp dấu ${isoVn(genTime)} (hiệu lực đến ${isoVn(tsa.notAfter)})`,
-      en: `The TSA certificate was valid at genTime ${isoVn(genTime)} (valid until ${isoVn(tsa.notAfter)})`,
+      vi: `Chứng thư máy chủ dấu thời gian còn hiệu lực tại thời điểm cấp dấu ${isoCached(genTime)} (hiệu lực đến ${isoCached(tsa.notAfter)})`,
+      en: `The TSA certificate was valid at genTime ${isoCached(genTime)} (valid until ${isoCached(tsa.notAfter)})`,
     },
   };
 }
@@ -189,8 +188,8 @@ export function timestampCheck(results: readonly TimestampValidation[]): { check
       best,
       check: passed(
         'TIMESTAMP',
-        `Dấu thời gian hợp lệ: ${isoVn(best.genTime!)}, do "${best.tsa!.subjectFields.commonName ?? best.tsa!.subject}" cấp${others ? ` (${others} dấu thời gian khác không hợp lệ)` : ''}`,
-        `Valid signature timestamp: ${isoVn(best.genTime!)} by "${best.tsa!.subject}"${others ? ` (${others} other token(s) invalid)` : ''}`,
+        `Dấu thời gian hợp lệ: ${isoCached(best.genTime!)}, do "${best.tsa!.subjectFields.commonName ?? best.tsa!.subject}" cấp${others ? ` (${others} dấu thời gian khác không hợp lệ)` : ''}`,
+        `Valid signature timestamp: ${isoCached(best.genTime!)} by "${best.tsa!.subject}"${others ? ` (${others} other token(s) invalid)` : ''}`,
       ),
     };
   }
