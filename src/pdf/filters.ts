@@ -5,7 +5,8 @@ import { inflateSync, constants } from 'node:zlib';
 import { KysoError } from '../errors.ts';
 import { PdfDict, PdfName, PdfObject, PdfStream } from './objects.ts';
 
-export const MAX_DECODED_STREAM = 256 * 1024 * 1024;
+// Object and xref streams of real documents are a few MiB at most; this bounds what a deflate bomb can take.
+export const MAX_DECODED_STREAM = 64 * 1024 * 1024;
 
 function unsupported(name: string): KysoError {
   return new KysoError('PDF_UNSUPPORTED', `Bộ lọc luồng PDF không được hỗ trợ: ${name}`, `Unsupported PDF stream filter: ${name}`);
