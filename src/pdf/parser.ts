@@ -256,6 +256,15 @@ export class PdfParser {
     this.pos++;
     const end = b.indexOf(0x3e, this.pos);
     if (end < 0) throw malformed('unterminated hex string', start);
+    if (end - this.pos > 64 && ((end - this.pos) & 1) === 0) {
+      // Fast path for long strings (signature /Contents): Node's decoder stops at the first non-hex character,
+      // so a full-length result means the string was plain hex digits.
+      const fast = Buffer.from(latin1(b, this.pos, end), 'hex');
+      if (fast.length * 2 === end - this.pos) {
+        this.pos = end + 1;
+        return new PdfString(new Uint8Array(fast.buffer, fast.byteOffset, fast.length), true);
+      }
+    }
     const bytes = new Uint8Array((end - this.pos + 1) >> 1);
     let n = 0;
     let hi = -1;

@@ -1,0 +1,133 @@
+// Object access through an arbitrary cross-reference table: one view per revision of a file, all sharing one
+// parse cache keyed by where an object is stored (its byte offset, or its place in an object stream), so an
+// object that several revisions share is parsed once. Used by the verifier to compare revisions.
+import { decodeStream } from './filters.ts';
+import { PdfDict, PdfObject, PdfRef, PdfStream } from './objects.ts';
+import { PdfParser, malformed } from './parser.ts';
+import type { XrefEntry, XrefSection } from './xref.ts';
+
+interface DecodedObjStm {
+  nums: number[];
+  offsets: number[];
+  data: Uint8Array;
+  first: number;
+}
+
+/** Parsed objects of one file, by storage location; shared by every view of that file. */
+export class ObjectStore {
+  readonly objects = new Map<string, PdfObject>();
+  readonly objStms = new Map<string, DecodedObjStm>();
+  constructor(readonly bytes: Uint8Array) {}
+}
+
+/** The effective table of a revision: entries of `sections` (newest first), the first mention winning. */
+export function mergeSections(sections: readonly XrefSection[]): Map<number, XrefEntry> {
+  const merged = new Map<number, XrefEntry>();
+  for (const s of sections) for (const [n, e] of s.entries) if (!merged.has(n)) merged.set(n, e);
+  return merged;
+}
+
+/** A read-only view of a file through one cross-reference table (e.g. the file as it was at revision k). */
+export class RevisionView {
+  private readonly resolving = new Set<number>();
+
+  constructor(
+    readonly store: ObjectStore,
+    readonly entries: Map<number, XrefEntry>,
+    readonly trailer: PdfDict,
+  ) {}
+
+  entry(num: number): XrefEntry | undefined {
+    return this.entries.get(num);
+  }
+
+  /** True when the table has an in-use entry for the number. */
+  has(num: number): boolean {
+    const e = this.entries.get(num);
+    return e !== undefined && e.type !== 'free';
+  }
+
+  /**
+   * Where the object is stored: `o<offset>` or `c<stream location>/<num>`; undefined for free or missing
+   * objects. Two views return the same key exactly when they read the same bytes.
+   */
+  location(num: number, depth = 0): string | undefined {
+    const e = this.entries.get(num);
+    if (!e || e.type === 'free') return undefined;
+    if (e.type === 'offset') return `o${e.offset}`;
+    if (depth > 0) return undefined; // an object stream inside an object stream is not allowed (§7.5.7)
+    const s = this.location(e.stream, depth + 1);
+    return s === undefined ? undefined : `c${s}/${num}`;
+  }
+
+  /** The object, or null when free or missing (§7.3.10). Throws on malformed storage. */
+  getObject(num: number): PdfObject {
+    const e = this.entries.get(num);
+    if (!e || e.type === 'free') return null;
+    const key = this.location(num);
+    if (key === undefined) return null;
+    const hit = this.store.objects.get(key);
+    if (hit !== undefined) return hit;
+    if (this.resolving.has(num)) throw malformed(`object ${num} refers to itself while being read`, 0);
+    this.resolving.add(num);
+    try {
+      const obj = e.type === 'offset' ? this.readAt(num, e.offset) : this.readCompressed(num, e.stream, e.index);
+      this.store.objects.set(key, obj);
+      return obj;
+    } finally {
+      this.resolving.delete(num);
+    }
+  }
+
+  resolve(o: PdfObject | undefined): PdfObject {
+    if (o === undefined) return null;
+    if (!(o instanceof PdfRef)) return o;
+    return this.getObject(o.num);
+  }
+
+  dict(o: PdfObject | undefined): PdfDict | undefined {
+    const v = this.resolve(o);
+    if (v instanceof PdfDict) return v;
+    if (v instanceof PdfStream) return v.dict;
+    return undefined;
+  }
+
+  private readAt(num: number, offset: number): PdfObject {
+    const bytes = this.store.bytes;
+    if (offset >= bytes.length) throw malformed(`object ${num} offset beyond end of file`, offset);
+    const p = new PdfParser(bytes, offset, (ref) => {
+      const v = this.resolve(ref);
+      return typeof v === 'number' ? v : undefined;
+    });
+    const r = p.parseIndirect();
+    if (r.num !== num) throw malformed(`xref points object ${num} at object ${r.num}`, offset);
+    return r.obj;
+  }
+
+  private readCompressed(num: number, streamNum: number, index: number): PdfObject {
+    const key = this.location(streamNum, 1);
+    if (key === undefined) throw malformed(`object stream ${streamNum} of object ${num} is missing`, 0);
+    let os = this.store.objStms.get(key);
+    if (!os) {
+      const s = this.getObject(streamNum);
+      if (!(s instanceof PdfStream) || s.dict.name('Type') !== 'ObjStm') throw malformed(`object stream ${streamNum} is not an /ObjStm`, 0);
+      const data = decodeStream(s);
+      const n = s.dict.get('N');
+      const first = s.dict.get('First');
+      if (typeof n !== 'number' || typeof first !== 'number') throw malformed('object stream without /N or /First', 0);
+      const p = new PdfParser(data, 0);
+      const nums: number[] = [];
+      const offsets: number[] = [];
+      for (let i = 0; i < n; i++) {
+        nums.push(p.parseObject() as number);
+        offsets.push(p.parseObject() as number);
+      }
+      os = { nums, offsets, data, first };
+      this.store.objStms.set(key, os);
+    }
+    let i = index;
+    if (os.nums[i] !== num) i = os.nums.indexOf(num);
+    if (i < 0) throw malformed(`object ${num} not found in object stream ${streamNum}`, 0);
+    return new PdfParser(os.data, os.first + os.offsets[i]).parseObject();
+  }
+}
