@@ -77,12 +77,31 @@ const UNREADABLE: ReadonlySet<ErrorCode> = new Set(['NOT_A_PDF', 'PDF_MALFORMED'
 const byStatus = (checks: Check[], status: Check['status']) => checks.filter((c) => c.status === status);
 const MAX_CHANGES = 20;
 
+/** Disallowed changes one per line (up to MAX_CHANGES); allowed ones counted per whitelist rule on one line. */
+function changeLines(s: SignatureReport, lang: 'vi' | 'en'): string[] {
+  const out: string[] = [];
+  const bad = s.modifications.changes.filter((c) => c.verdict === 'DISALLOWED');
+  const ok = s.modifications.changes.filter((c) => c.verdict === 'ALLOWED');
+  for (const c of bad.slice(0, MAX_CHANGES)) {
+    out.push(lang === 'vi' ? `    ✗ không được phép: ${c.what} (đối tượng ${c.object}, phiên bản ${c.revision}) — ${c.rule}` : `    ✗ not allowed: ${c.what} (object ${c.object}, revision ${c.revision}) — ${c.rule}`);
+  }
+  if (bad.length > MAX_CHANGES) out.push(lang === 'vi' ? `    … và ${bad.length - MAX_CHANGES} thay đổi khác (xem --json)` : `    … and ${bad.length - MAX_CHANGES} more (see --json)`);
+  if (ok.length > 0) {
+    const rules = new Map<string, number>();
+    for (const c of ok) rules.set(c.rule, (rules.get(c.rule) ?? 0) + 1);
+    const list = [...rules].map(([r, k]) => (k > 1 ? `${r} ×${k}` : r)).join(', ');
+    out.push(lang === 'vi' ? `    ✓ được phép: ${ok.length} thay đổi (${list})` : `    ✓ allowed: ${ok.length} change${ok.length > 1 ? 's' : ''} (${list})`);
+  }
+  return out;
+}
+
 function signatureVi(s: SignatureReport, i: number, n: number): string[] {
   const m = s.summary;
   const kind = s.kind === 'document-timestamp' ? 'Dấu thời gian tài liệu' : 'Chữ ký';
-  const out = [
-    `${kind} ${i + 1}/${n} «${s.id}» (${s.format}): ${LABEL_VI[s.indication]}`,
-    `  Kết quả: ${m.result}`,
+  const out = [`${kind} ${i + 1}/${n} «${s.id}» (${s.format}): ${LABEL_VI[s.indication]}`];
+  // The outcome with its reason (for a valid signature the heading already says it).
+  if (m.result !== LABEL_VI[s.indication]) out.push(`  Kết quả: ${m.result}`);
+  out.push(
     `  1. Tổ chức cung cấp dịch vụ chứng thực chữ ký số: ${m.issuer}`,
     `  2. Thông tin người ký: ${m.signer}`,
     `  3. Đơn vị quản lý chứng thư chữ ký số: ${m.certificateManager}`,
@@ -91,15 +110,11 @@ function signatureVi(s: SignatureReport, i: number, n: number): string[] {
     `  5. Tính toàn vẹn của thông điệp dữ liệu: ${m.integrity}`,
     `  6. Hiệu lực của chữ ký số tại thời điểm ký: ${m.validAtSigningTime}`,
     `  7. Thời hạn hiệu lực của chứng thư: ${m.certificateValidity}`,
-  ];
+  );
   const mods = s.modifications;
   const modVi = { NONE: 'không có', ALLOWED: 'chỉ có thay đổi được phép', DISALLOWED: 'CÓ THAY ĐỔI KHÔNG ĐƯỢC PHÉP' }[mods.level];
-  out.push(`  Thay đổi sau khi ký: ${modVi}${mods.changes.length ? ` (${mods.changes.length})` : ''}`);
-  const changes = [...mods.changes].sort((a, b) => (a.verdict === b.verdict ? 0 : a.verdict === 'DISALLOWED' ? -1 : 1));
-  for (const c of changes.slice(0, MAX_CHANGES)) {
-    out.push(`    ${c.verdict === 'DISALLOWED' ? '✗ không được phép' : '✓ được phép'}: ${c.what} (${c.object}, phiên bản ${c.revision}) — ${c.rule}`);
-  }
-  if (changes.length > MAX_CHANGES) out.push(`    … và ${changes.length - MAX_CHANGES} thay đổi khác (xem --json)`);
+  out.push(`  Thay đổi sau khi ký: ${modVi}`);
+  out.push(...changeLines(s, 'vi'));
   for (const c of byStatus(s.checks, 'FAILED')) out.push(`  ✗ Không đạt [${c.id}${c.subIndication ? ` → ${c.subIndication}` : ''}]: ${c.message.vi}`);
   for (const c of byStatus(s.checks, 'WARNING')) out.push(`  ! Cảnh báo [${c.id}]: ${c.message.vi}`);
   return out;
@@ -118,8 +133,9 @@ function signatureEn(s: SignatureReport, i: number, n: number): string[] {
     `  Claimed signing time: ${show(s.signingTime)}`,
     `  Timestamp: ${s.timestamp ? `${show(s.timestamp.time)} by ${s.timestamp.tsa}${s.timestamp.valid ? '' : ' (INVALID)'}` : 'none'}`,
     `  Certificate validity: ${s.signer ? `${show(s.signer.notBefore)} to ${show(s.signer.notAfter)}` : 'unknown'}`,
-    `  Coverage: ${s.coverage}; changes after signing: ${s.modifications.level}${s.modifications.changes.length ? ` (${s.modifications.changes.length})` : ''}`,
+    `  Coverage: ${s.coverage}; changes after signing: ${s.modifications.level}`,
   ];
+  out.push(...changeLines(s, 'en'));
   for (const c of byStatus(s.checks, 'FAILED')) out.push(`  ✗ Failed [${c.id}${c.subIndication ? ` → ${c.subIndication}` : ''}]: ${c.message.en}`);
   for (const c of byStatus(s.checks, 'WARNING')) out.push(`  ! Warning [${c.id}]: ${c.message.en}`);
   return out;
@@ -129,7 +145,7 @@ export function formatReport(r: ValidationReport, file: string): string {
   const n = r.signatures.length;
   const lines = [
     `Tệp / File: ${file}`,
-    `  ${r.document.size} byte · ${r.document.revisions} phiên bản / revisions · SHA-256 ${r.document.sha256}`,
+    `  ${r.document.size} byte / bytes · ${r.document.revisions} phiên bản / revisions · SHA-256 ${r.document.sha256}`,
     `  Thời điểm kiểm tra / Validation time: ${show(r.validationTime)} · Chính sách / Policy: ${r.policy}`,
     '',
   ];
@@ -140,7 +156,7 @@ export function formatReport(r: ValidationReport, file: string): string {
   r.signatures.forEach((s, i) => {
     lines.push(...signatureVi(s, i, n), ...signatureEn(s, i, n), '');
   });
-  lines.push(`Kết quả chung: ${LABEL_VI[r.indication]} — ${r.summary.vi}`, `Overall result: ${LABEL_EN[r.indication]} (${r.indication}) — ${r.summary.en}`);
+  lines.push(`Kết quả chung: ${r.summary.vi}`, `Overall result: ${LABEL_EN[r.indication]} — ${r.summary.en}`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -291,7 +291,7 @@ function readUpload(req: IncomingMessage, res: ServerResponse, limit: number): P
       'UNSUPPORTED_MEDIA_TYPE',
       `Kiểu nội dung ${got} không được hỗ trợ. Gửi tệp PDF với Content-Type: application/pdf (hoặc application/octet-stream), hoặc multipart/form-data với trường "file".`,
       `Content type ${type || '(none)'} is not supported. Send the PDF with Content-Type: application/pdf (or application/octet-stream), or multipart/form-data with the field "file".`,
-      { Accept: 'application/pdf, application/octet-stream, multipart/form-data' },
+      { 'Accept-Post': 'application/pdf, application/octet-stream, multipart/form-data' },
     ),
   );
 }
