@@ -978,5 +978,15 @@ export class ModificationAnalyzer {
  * where the signed bytes end (ByteRange c + d): a revision end, or its %%EOF.
  */
 export function analyzeModifications(bytes: Uint8Array, signedRevisionEnd: number, opts: ModificationOptions = {}): ModificationAnalysis {
-  return new ModificationAnalyzer(bytes).analyze(signedRevisionEnd, opts);
+  let analyzer: ModificationAnalyzer;
+  try {
+    analyzer = new ModificationAnalyzer(bytes);
+  } catch (e) {
+    // The cross-reference chain itself is unreadable: nothing after the signature can be explained.
+    return {
+      level: 'DISALLOWED',
+      changes: [{ object: 'xref', revision: 0, what: 'cross-reference chain', verdict: 'DISALLOWED', rule: `MALFORMED: ${(e as Error).message}` }],
+    };
+  }
+  return analyzer.analyze(signedRevisionEnd, opts);
 }
