@@ -158,13 +158,16 @@ describe('kyso verify', () => {
     expect(JSON.parse(bad.stdout).error.code).toMatch(/NOT_A_PDF|PDF_MALFORMED/);
   });
 
-  it('--at before the certificate was issued: not passed', async () => {
-    const r = await kyso(['verify', '--at', '2024-06-01T00:00:00+07:00', valid]);
-    expect([1, 2], r.stderr + r.stdout).toContain(r.code);
-    expect(r.stdout).not.toMatch(/Kết quả chung: Hợp lệ/);
+  it('--at that is not a time: exit 2 with a message', async () => {
     const bad = await kyso(['verify', '--at', 'hôm qua', valid]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--at/);
+    expect(bad.stderr).toMatch(/Lỗi \[INVALID_ARGUMENT\]: --at/);
+  });
+
+  it('--at before the certificate was issued: not passed', async () => {
+    const r = await kyso(['verify', '--json', '--at', '2024-06-01T00:00:00+07:00', valid]);
+    expect(JSON.parse(r.stdout).validationTime).toBe('2024-06-01T00:00:00+07:00');
+    expect([1, 2], r.stderr + r.stdout).toContain(r.code);
   });
 
   it('--trust with another root: the chain is not trusted, never passed', async () => {

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
+import { deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpServer, VERSION, type HttpServerHandle, type Verifier } from '../../src/http/app.ts';
 import { startTestPkiServer, type TestPkiServer } from '../../src/pki/responders/test-pki-server.ts';
@@ -85,6 +86,23 @@ function rawRequest(
   });
 }
 
+/** A one-page PDF with a classic xref table: catalog (given), page tree, page, and optional extra objects. */
+function minimalPdf(catalog: string, ...extra: (string | Buffer)[]): Buffer {
+  const objects: (string | Buffer)[] = [catalog, '<< /Type /Pages /Kids [3 0 R] /Count 1 >>', '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>', ...extra];
+  const parts: Buffer[] = [Buffer.from('%PDF-1.7\n')];
+  const offsets: number[] = [];
+  let size = parts[0]!.length;
+  objects.forEach((o, i) => {
+    offsets.push(size);
+    const b = Buffer.concat([Buffer.from(`${i + 1} 0 obj\n`), Buffer.from(o), Buffer.from('\nendobj\n')]);
+    parts.push(b);
+    size += b.length;
+  });
+  const xref = [`xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`, ...offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`)].join('');
+  parts.push(Buffer.from(`${xref}trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${size}\n%%EOF\n`));
+  return Buffer.concat(parts);
+}
+
 beforeAll(async () => {
   pki = await startTestPkiServer();
   unsigned = readFileSync(samples.find((s) => s.id === 'pdflib-table')!.file);
@@ -160,14 +178,17 @@ describe('POST /api/v1/verify', () => {
     expect(report.indication).not.toBe('TOTAL_PASSED');
   });
 
-  it('honours ?at= (before the certificate was issued → not passed) and refuses a bad one', async () => {
-    const res = await post(signed, 'application/pdf', '?at=2020-01-01T00:00:00%2B07:00');
-    expect(res.status).toBe(200);
-    const report = (await res.json()) as ValidationReport;
-    expect(report.indication).not.toBe('TOTAL_PASSED');
-    expect(report.validationTime).toBe('2020-01-01T00:00:00+07:00');
+  it('refuses a ?at= that is not ISO 8601 with an offset', async () => {
     await expectProblem(await post(signed, 'application/pdf', '?at=yesterday'), 400, 'BAD_REQUEST');
     await expectProblem(await post(signed, 'application/pdf', '?at=2020-01-01T00:00:00'), 400, 'BAD_REQUEST');
+  });
+
+  it('honours ?at=: before the certificate was issued → not passed', async () => {
+    const res = await post(signed, 'application/pdf', '?at=2024-06-01T00:00:00%2B07:00');
+    expect(res.status).toBe(200);
+    const report = (await res.json()) as ValidationReport;
+    expect(report.validationTime).toBe('2024-06-01T00:00:00+07:00');
+    expect(report.indication).not.toBe('TOTAL_PASSED');
   });
 
   it('accepts ?offline=true and refuses ?offline=maybe', async () => {
@@ -184,6 +205,25 @@ describe('POST /api/v1/verify', () => {
     expect(p.title_en).toBe('Unreadable PDF');
     const enc = await expectProblem(await post(readFileSync(encryptedPdf), 'application/pdf'), 422);
     expect(enc.code).toBe('PDF_ENCRYPTED');
+  });
+
+  it('malformed PDFs (truncations, deep nesting, a deflate bomb) each get a report or a 422, and the server stays up', async () => {
+    const statuses: number[] = [];
+    for (let k = 1; k < 10; k++) {
+      const res = await post(signed.subarray(0, Math.floor((signed.length * k) / 10)), 'application/pdf');
+      statuses.push(res.status);
+      if (res.status !== 200) await expectProblem(res, 422);
+      else await res.arrayBuffer();
+    }
+    expect(statuses.every((s) => s === 200 || s === 422)).toBe(true);
+    const deep = '['.repeat(50_000) + ']'.repeat(50_000);
+    await expectProblem(await post(minimalPdf(`<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields ${deep} >> >>`), 'application/pdf'), 422, 'PDF_MALFORMED');
+    // 64 MiB of zeros deflated to ~64 KiB, as an unreferenced-by-anything-that-matters stream.
+    const bomb = deflateSync(Buffer.alloc(64 * 2 ** 20));
+    const withBomb = minimalPdf('<< /Type /Catalog /Pages 2 0 R >>', Buffer.concat([Buffer.from(`<< /Filter /FlateDecode /Length ${bomb.length} >>\nstream\n`), bomb, Buffer.from('\nendstream')]));
+    const b = await post(withBomb, 'application/pdf');
+    expect([200, 422]).toContain(b.status);
+    expectPassed((await (await post(signed, 'application/pdf')).json()) as ValidationReport);
   });
 
   it('answers 400 NO_FILE for an empty body and for multipart without a "file" part', async () => {
