@@ -28,11 +28,13 @@ import {
 import {
   certificateOutline,
   CmsParseError,
+  digestParts,
   integerBytesHex,
   nameKey,
   signatureAlgorithmInfo,
   verifySignatureValue,
   type AlgorithmId,
+  type CmsDigest,
   type SignatureAlgorithmInfo,
 } from '../pki/cms/cms-parser.ts';
 import { ExtensionOid } from '../pki/oids.ts';
@@ -77,6 +79,7 @@ export interface CertInfo {
   readonly crlUrls: string[];
   readonly caIssuersUrls: string[];
   readonly ocspNoCheck: boolean;
+  digest(d: CmsDigest): Uint8Array;
 }
 
 const EC_BITS: Record<string, number> = { prime256v1: 256, secp256k1: 256, secp384r1: 384, secp521r1: 521, brainpoolP256r1: 256, brainpoolP384r1: 384, brainpoolP512r1: 512 };
@@ -189,6 +192,10 @@ class CertInfoImpl implements CertInfo {
   get ocspNoCheck(): boolean {
     return this.lazy('nocheck', () => hasOcspNoCheck(this.cert));
   }
+  /** Digest of the DER (ESS certificate references), remembered per algorithm. */
+  digest(d: CmsDigest): Uint8Array {
+    return this.lazy(`digest:${d}`, () => digestParts(d, [this.der]));
+  }
 }
 
 const MAX_CACHED = 4096;
@@ -197,19 +204,27 @@ const cache = new Map<string, CertInfo>();
 const sha256 = (b: Uint8Array): Uint8Array => new Uint8Array(createHash('sha256').update(b).digest());
 
 /**
+ * Cache key without hashing the whole certificate: its length and the tail of its signature value. A hit is
+ * only used after comparing every byte, so a look-alike certificate can never borrow a cached view.
+ */
+function lookupKey(der: Uint8Array): string {
+  const tail = Buffer.from(der.buffer, der.byteOffset + Math.max(0, der.byteLength - 24), Math.min(24, der.byteLength));
+  return `${der.byteLength}:${tail.toString('latin1')}`;
+}
+
+/**
  * The cached view of a certificate DER (exact bytes; PEM is the trust store's business). Throws CmsParseError
  * for bytes that are not a certificate.
  */
 export function certInfo(der: Uint8Array): CertInfo {
-  const h = sha256(der);
-  const key = Buffer.from(h).toString('latin1');
+  const key = lookupKey(der);
   const hit = cache.get(key);
-  if (hit) {
+  if (hit && Buffer.from(hit.der.buffer, hit.der.byteOffset, hit.der.byteLength).equals(Buffer.from(der.buffer, der.byteOffset, der.byteLength))) {
     cache.delete(key); // LRU: most recently used last
     cache.set(key, hit);
     return hit;
   }
-  const info = new CertInfoImpl(Uint8Array.from(der), h);
+  const info = new CertInfoImpl(Uint8Array.from(der), sha256(der));
   cache.set(key, info);
   if (cache.size > MAX_CACHED) cache.delete(cache.keys().next().value!);
   return info;

@@ -5,7 +5,6 @@
 import { createHash } from 'node:crypto';
 import { KeyPurposeOid } from '../pki/oids.ts';
 import {
-  digestParts,
   nameKey,
   signatureAlgorithmName,
   verifySignatureValue,
@@ -71,8 +70,6 @@ export function signingCertificateFoundCheck(cms: ParsedCms, cert: CertInfo | un
   );
 }
 
-const hashWith = (d: CmsDigest, data: Uint8Array): Uint8Array => digestParts(d, [data]);
-
 /** ESS signing-certificate(-v2): binds the signature to this very certificate (RFC 5035). */
 export function signingCertificateReferenceCheck(cms: ParsedCms, cert: CertInfo): Check {
   const s = cms.signer;
@@ -93,7 +90,7 @@ export function signingCertificateReferenceCheck(cms: ParsedCms, cert: CertInfo)
       `Unsupported digest ${first.digestOid} in the ESS signing-certificate attribute`,
     );
   }
-  const hashOk = Buffer.from(hashWith(first.digest, cert.der)).equals(Buffer.from(first.hash));
+  const hashOk = Buffer.from(cert.digest(first.digest)).equals(Buffer.from(first.hash));
   const is = first.issuerSerial;
   const issuerSerialOk =
     !is || (Buffer.from(is.serial).equals(Buffer.from(cert.serial)) && (is.issuers.length === 0 || is.issuers.some((n) => sameName(n, cert.issuerDer, cert.issuerKey))));

@@ -25,7 +25,6 @@ import {
 } from '../../src/pki/cms/cms-parser.ts';
 import { checkOcsp } from '../../src/pki/ocsp-client.ts';
 import { startTestPkiServer, type TestPkiServer } from '../../src/pki/responders/test-pki-server.ts';
-import { requestTimestamp } from '../../src/pki/tsp-client.ts';
 import { certDer, contentDigest, sign, signerOf } from './cms-test-helpers.ts';
 
 let server: TestPkiServer;
