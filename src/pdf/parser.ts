@@ -296,6 +296,12 @@ function hexVal(c: number): number {
 const ENDSTREAM = Buffer.from('endstream', 'latin1');
 
 export function latin1(b: Uint8Array, start: number, end: number): string {
+  if (end - start <= 16) {
+    // Short tokens (names, numbers, keywords): cheaper than creating a Buffer view per token.
+    let s = '';
+    for (let i = start; i < end; i++) s += String.fromCharCode(b[i]);
+    return s;
+  }
   return Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('latin1');
 }
 

@@ -30,6 +30,8 @@ export function mergeSections(sections: readonly XrefSection[]): Map<number, Xre
 /** A read-only view of a file through one cross-reference table (e.g. the file as it was at revision k). */
 export class RevisionView {
   private readonly resolving = new Set<number>();
+  /** Objects already read through this view, by number. */
+  private readonly byNum = new Map<number, PdfObject>();
 
   constructor(
     readonly store: ObjectStore,
@@ -62,17 +64,23 @@ export class RevisionView {
 
   /** The object, or null when free or missing (§7.3.10). Throws on malformed storage. */
   getObject(num: number): PdfObject {
+    const mine = this.byNum.get(num);
+    if (mine !== undefined) return mine;
     const e = this.entries.get(num);
     if (!e || e.type === 'free') return null;
     const key = this.location(num);
     if (key === undefined) return null;
     const hit = this.store.objects.get(key);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) {
+      this.byNum.set(num, hit);
+      return hit;
+    }
     if (this.resolving.has(num)) throw malformed(`object ${num} refers to itself while being read`, 0);
     this.resolving.add(num);
     try {
       const obj = e.type === 'offset' ? this.readAt(num, e.offset) : this.readCompressed(num, e.stream, e.index);
       this.store.objects.set(key, obj);
+      this.byNum.set(num, obj);
       return obj;
     } finally {
       this.resolving.delete(num);

@@ -246,6 +246,24 @@ function refine(r: RoleCore, value: PdfObject, num: number): RoleCore {
   return r;
 }
 
+/** The role at the end of `path` inside `value` (an object with role `role`), or undefined if ignored. */
+function follow(role: RoleCore, holder: number, value: PdfObject, path: Path): RoleCore | undefined {
+  let core: RoleCore = role;
+  let cur: PdfObject | undefined = value;
+  for (let i = 0; i < path.length; i++) {
+    const holderIsStream = i === 0 && cur instanceof PdfStream;
+    const c: PdfDict | PdfObject[] | undefined = cur instanceof PdfStream ? cur.dict : cur instanceof PdfDict || Array.isArray(cur) ? cur : undefined;
+    if (!c) return undefined;
+    const seg = path[i];
+    const next: PdfObject | undefined = c instanceof PdfDict ? c.get(seg as string) : c[seg as number];
+    const s = step(core, seg, c, holder, holderIsStream);
+    if (!s) return undefined;
+    core = next instanceof PdfRef || next === undefined ? s : refine(s, next, holder);
+    cur = next;
+  }
+  return core;
+}
+
 function collectEdges(o: PdfObject, path: Path, out: Edge[], depth: number): void {
   if (depth > 64) return;
   if (o instanceof PdfRef) out.push({ path: path.slice(), ref: o });
@@ -326,9 +344,9 @@ class AnalysisLimit extends Error {}
 
 /** One later revision compared with the signed revision. */
 class RevisionComparison {
-  private readonly roles = new Map<number, Map<string, Role>>();
-  private steps = 0;
   private readonly baseRoot: number | undefined;
+  /** Roles of the objects reachable in `state` (computed once per revision, see ModificationAnalyzer.roles). */
+  roles = new Map<number, Role[]>();
 
   constructor(
     private readonly a: ModificationAnalyzer,
@@ -352,52 +370,6 @@ class RevisionComparison {
     return !this.base.has(num) || isContainer(this.get(this.base, num));
   }
 
-  /** Forward walk from the trailer: the roles of every reachable object. */
-  walk(): void {
-    const queue: Array<[number, Role]> = [];
-    const t = this.state.trailer;
-    const root = t.get('Root');
-    const info = t.get('Info');
-    const enc = t.get('Encrypt');
-    if (root instanceof PdfRef) queue.push([root.num, { kind: 'CATALOG', path: ['Root'] }]);
-    if (info instanceof PdfRef) queue.push([info.num, { kind: 'INFO', path: ['Info'] }]);
-    if (enc instanceof PdfRef) queue.push([enc.num, { kind: 'OTHER', detail: 'encryption dictionary', path: ['Encrypt'] }]);
-    while (queue.length) {
-      const [num, role] = queue.pop()!;
-      const key = `${role.kind}:${role.owner ?? ''}`;
-      let m = this.roles.get(num);
-      if (!m) this.roles.set(num, (m = new Map()));
-      if (m.has(key)) continue;
-      m.set(key, role);
-      if (++this.steps > MAX_STEPS) throw new AnalysisLimit();
-      const value = this.get(this.state, num);
-      if (value === null || isContainer(value)) continue;
-      for (const e of this.a.edges(this.state, num, value)) {
-        const core = this.follow(role, num, value, e.path);
-        if (!core) continue;
-        const target = this.get(this.state, e.ref.num);
-        queue.push([e.ref.num, { ...refine(core, target, e.ref.num), holder: num, path: e.path }]);
-      }
-    }
-  }
-
-  private follow(role: RoleCore, holder: number, value: PdfObject, path: Path): RoleCore | undefined {
-    let core: RoleCore = role;
-    let cur: PdfObject | undefined = value;
-    for (let i = 0; i < path.length; i++) {
-      const holderIsStream = i === 0 && cur instanceof PdfStream;
-      const c: PdfDict | PdfObject[] | undefined = cur instanceof PdfStream ? cur.dict : cur instanceof PdfDict || Array.isArray(cur) ? cur : undefined;
-      if (!c) return undefined;
-      const seg = path[i];
-      const next: PdfObject | undefined = c instanceof PdfDict ? c.get(seg as string) : c[seg as number];
-      const s = step(core, seg, c, holder, holderIsStream);
-      if (!s) return undefined;
-      core = next instanceof PdfRef || next === undefined ? s : refine(s, next, holder);
-      cur = next;
-    }
-    return core;
-  }
-
   /** The value the signed revision had where the role's path now leads (for objects that replace another). */
   private oldAtPath(role: Role, num: number): PdfObject | undefined {
     if (!this.isNew(num)) return this.get(this.base, num);
@@ -413,7 +385,7 @@ class RevisionComparison {
   }
 
   rolesOf(num: number): Role[] {
-    return [...(this.roles.get(num)?.values() ?? [])];
+    return this.roles.get(num) ?? [];
   }
 
   // ---- field and annotation helpers (state view unless told) ----
@@ -776,6 +748,7 @@ export class ModificationAnalyzer {
   private readonly store: ObjectStore;
   private readonly views: RevisionView[];
   private readonly edgeCache = new Map<string, Edge[]>();
+  private readonly roleCache = new Map<number, Map<number, Role[]>>();
   private pageIndex: Map<number, number> | undefined;
   private pageIndexView: RevisionView | undefined;
 
@@ -794,6 +767,52 @@ export class ModificationAnalyzer {
     collectEdges(value, [], out, 0);
     if (loc !== undefined) this.edgeCache.set(loc, out);
     return out;
+  }
+
+  /**
+   * Roles of every object reachable in revision `ri` (0-based), by a forward walk from its trailer. They depend
+   * on that revision alone, so they are computed once and shared by every signature analysed.
+   */
+  roles(ri: number): Map<number, Role[]> {
+    const hit = this.roleCache.get(ri);
+    if (hit) return hit;
+    const state = this.views[ri];
+    const get = (num: number): PdfObject => {
+      try {
+        return state.getObject(num);
+      } catch {
+        return null;
+      }
+    };
+    const roles = new Map<number, Role[]>();
+    const queue: Array<[number, Role]> = [];
+    const t = state.trailer;
+    const root = t.get('Root');
+    const info = t.get('Info');
+    const enc = t.get('Encrypt');
+    if (root instanceof PdfRef) queue.push([root.num, { kind: 'CATALOG', path: ['Root'] }]);
+    if (info instanceof PdfRef) queue.push([info.num, { kind: 'INFO', path: ['Info'] }]);
+    if (enc instanceof PdfRef) queue.push([enc.num, { kind: 'OTHER', detail: 'encryption dictionary', path: ['Encrypt'] }]);
+    let steps = 0;
+    while (queue.length) {
+      const [num, role] = queue.pop()!;
+      // One role per kind and owner is enough: the checks depend on nothing else.
+      let list = roles.get(num);
+      if (!list) roles.set(num, (list = []));
+      else if (list.some((r) => r.kind === role.kind && r.owner === role.owner)) continue;
+      list.push(role);
+      if (++steps > MAX_STEPS) throw new AnalysisLimit();
+      const value = get(num);
+      if (value === null || isContainer(value)) continue;
+      for (const e of this.edges(state, num, value)) {
+        const core = follow(role, num, value, e.path);
+        if (!core) continue;
+        const r = refine(core, get(e.ref.num), e.ref.num) as Role;
+        queue.push([e.ref.num, { kind: r.kind, owner: r.owner, page: r.page, detail: r.detail, holder: num, path: e.path }]);
+      }
+    }
+    this.roleCache.set(ri, roles);
+    return roles;
   }
 
   /** "page N" from the signed revision's page tree (object number when not in the tree). */
@@ -961,7 +980,7 @@ export class ModificationAnalyzer {
       comparison.changed.add(num);
     }
     if (comparison.changed.size === 0) return;
-    comparison.walk();
+    comparison.roles = this.roles(rev.number - 1);
     for (const num of [...comparison.changed].sort((x, y) => x - y)) {
       const j = comparison.judge(num, opts.docMdp, opts.signatureFieldName);
       const mine = rev.entries.has(num);
