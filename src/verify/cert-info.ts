@@ -3,7 +3,7 @@
 // certificates over and over, and decoding one with pkijs costs about a millisecond.
 //
 // The fixed fields come from a cheap offset reader (cms-parser.ts); extensions from the pkijs helpers in
-// src/pki/certificate.ts, decoded on first use only.
+// src/pki/certificate.ts (the pkijs decoding happens once, when the view is created).
 
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import type { Certificate } from 'pkijs';
@@ -122,6 +122,13 @@ class CertInfoImpl implements CertInfo {
     this.signatureAlgorithm = o.signatureAlgorithm;
     this.signatureAlgorithmInfo = signatureAlgorithmInfo(o.signatureAlgorithm);
     this.signatureValue = o.signature;
+    // Decoded now rather than on first use: a certificate the offset reader accepts but pkijs cannot read must
+    // not become a candidate whose extension getters throw later (in the middle of path building).
+    try {
+      this.memo.set('cert', parseCertificate(der));
+    } catch {
+      throw new CmsParseError('chứng thư không đọc được', 'unreadable certificate');
+    }
   }
 
   private lazy<T>(key: string, f: () => T): T {

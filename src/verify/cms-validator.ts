@@ -234,6 +234,7 @@ async function validateSignature(input: CmsValidationInput, ctx: ValidationConte
   // Timestamps do not depend on the signing certificate; start them now.
   const tokens = s.signatureTimestamps;
   const tsPromise = Promise.all(tokens.map((t) => validateTimestampToken(t, [s.signature], env)));
+  tsPromise.catch(() => undefined); // awaited below; never an unhandled rejection if we fail before that
 
   let chainResult: ChainResult | undefined;
   if (cert) {

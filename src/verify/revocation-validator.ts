@@ -320,11 +320,18 @@ const via = (d: RevocationData | undefined): { vi: string; en: string } => {
 export function assessOne(r: CertRevocation, signer: boolean, t: RevocationTimes): RevocationAssessment {
   const name = certName(r.cert);
   if (r.status === 'unknown') {
+    const offline = r.failures.some((f) => f.startsWith('offline'));
+    const network = r.failures.some((f) => /^(OCSP|CRL)/.test(f));
+    const why = offline
+      ? 'đang ở chế độ ngoại tuyến và tài liệu không chứa dữ liệu OCSP/CRL dùng được'
+      : network
+        ? 'không truy cập được máy chủ OCSP và CRL, hoặc câu trả lời không hợp lệ'
+        : 'chứng thư không có địa chỉ OCSP/CRL và tài liệu không chứa dữ liệu thu hồi';
     return {
       status: 'FAILED',
       subIndication: 'TRY_LATER',
       message: {
-        vi: `Không xác định được tình trạng thu hồi của chứng thư "${name}" (không có dữ liệu OCSP/CRL dùng được); chưa thể khẳng định chữ ký có hiệu lực, hãy kiểm tra lại sau`,
+        vi: `Không xác định được tình trạng thu hồi của chứng thư "${name}" (${why}); chưa thể khẳng định chữ ký có hiệu lực, hãy kiểm tra lại sau`,
         en: `The revocation status of "${name}" could not be determined (${r.failures.join('; ') || 'no usable OCSP/CRL data'}); try again later`,
       },
     };

@@ -91,6 +91,16 @@ function finish(checks: Check[], rest: Omit<TimestampValidation, 'checks' | 'val
  * Never throws for problems with the token: they are checks.
  */
 export async function validateTimestampToken(tokenDer: Uint8Array, data: readonly Uint8Array[], env: CheckEnv): Promise<TimestampValidation> {
+  try {
+    return await validateToken(tokenDer, data, env);
+  } catch (e) {
+    // Fail closed on anything unforeseen: the token is then simply not a proof of existence.
+    const m = e instanceof Error ? e.message : String(e);
+    return finish([failed('CMS_STRUCTURE', 'FORMAT_FAILURE', `Không kiểm tra được dấu thời gian: ${m}`, `The timestamp token could not be validated: ${m}`)], { embeddedOnly: false });
+  }
+}
+
+async function validateToken(tokenDer: Uint8Array, data: readonly Uint8Array[], env: CheckEnv): Promise<TimestampValidation> {
   const checks: Check[] = [];
   let token: ParsedTimestampToken;
   try {

@@ -157,6 +157,20 @@ describe('integrity and signature value', () => {
     }
   });
 
+  it('damaged signatures (random bit flips) never make validateCms throw', async () => {
+    const cms = await sign('person-ministry', { tsa: server });
+    const ctx = contextFor(undefined, { offline: true });
+    let seed = 7;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
+    for (let i = 0; i < 150; i++) {
+      const b = Uint8Array.from(cms);
+      b[rnd() % b.length] ^= 1 << rnd() % 8;
+      const r = await validateCms({ kind: 'signature', cms: b, signedContent: content }, ctx);
+      expect(r.checks).toHaveLength(14);
+      for (const c of r.checks) if (c.status === 'FAILED') expect(c.subIndication).toBeDefined();
+    }
+  });
+
   it('no signed content → SIGNED_DATA_NOT_FOUND', async () => {
     const r = await validate(await sign('person-vpcp'), { parts: [] });
     expect(check(r, 'MESSAGE_DIGEST')).toMatchObject({ status: 'FAILED', subIndication: 'SIGNED_DATA_NOT_FOUND' });
@@ -278,6 +292,7 @@ describe('revocation', () => {
     const r = await validate(await sign('person-vpcp'));
     expect(check(r, 'REVOCATION')).toMatchObject({ status: 'FAILED', subIndication: 'TRY_LATER' });
     expect(check(r, 'REVOCATION').message.vi).toContain('Không xác định được tình trạng thu hồi');
+    expect(check(r, 'REVOCATION').message.vi).toContain('không truy cập được máy chủ OCSP và CRL');
     expect(check(r, 'REVOCATION').message.en).toMatch(/OCSP.*CRL/);
     expect(check(r, 'REVOCATION_FRESHNESS').status).not.toBe('PASSED');
   });
