@@ -8,6 +8,7 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { N, PdfDict, PdfFixedInt, PdfMarked, PdfName, PdfObject, PdfRef, PdfStream, PdfString } from '../../src/pdf/objects.ts';
 import { PdfReader } from '../../src/pdf/reader.ts';
+import { ByteWriter, serializeToBuffer } from '../../src/pdf/serialize.ts';
 import { signCadesDetached } from '../../src/pki/cms/cades-detached.ts';
 import type { Signer } from '../../src/pki/signer.ts';
 import { nodeDigestName } from '../../src/pki/signer.ts';
@@ -385,6 +386,47 @@ export function replaceRoot(signed: Buffer): Attack {
   const at = text.lastIndexOf(`/Root ${reader.catalogRef.key} R`);
   const tail = text.slice(0, at) + `/Root ${catalog.key} R` + text.slice(at + `/Root ${reader.catalogRef.key} R`.length);
   return { bytes: Buffer.concat([signed, Buffer.from(tail, 'latin1')]), description: `trailer /Root re-pointed to a copy of the catalog (${catalog.key})` };
+}
+
+/**
+ * Writes an update whose objects sit in a new object stream, indexed by an xref stream (what PDF 1.5+ writers
+ * do). With `streamNum` the object stream reuses that number (e.g. an object stream of the signed revision);
+ * with `listMembers: false` the xref stream lists only the container, so the members keep their old entries
+ * (compressed in `streamNum`) and silently read from the new stream.
+ */
+export function objectStreamUpdate(pdf: Buffer, objects: Array<{ num: number; obj: PdfObject }>, opts: { streamNum?: number; listMembers?: boolean } = {}): Buffer {
+  const reader = PdfReader.open(pdf);
+  const streamNum = opts.streamNum ?? Math.max(reader.size, ...objects.map((o) => o.num + 1));
+  const xrefNum = Math.max(reader.size, streamNum + 1, ...objects.map((o) => o.num + 1));
+  let body = '';
+  const offsets: number[] = [];
+  for (const o of objects) {
+    offsets.push(body.length);
+    body += serializeToBuffer(o.obj).toString('latin1') + '\n';
+  }
+  const header = objects.map((o, i) => `${o.num} ${offsets[i]}`).join(' ') + '\n';
+  const objStm = new PdfStream(new PdfDict({ Type: N('ObjStm'), N: objects.length, First: header.length }), Buffer.from(header + body, 'latin1'));
+  const w = new ByteWriter(pdf.length);
+  if (pdf[pdf.length - 1] !== 0x0a) w.text('\n');
+  const rows = new Map<number, [number, number, number]>();
+  rows.set(streamNum, [1, w.indirect(streamNum, 0, objStm), 0]);
+  if (opts.listMembers !== false) objects.forEach((o, i) => rows.set(o.num, [2, streamNum, i]));
+  const xrefOffset = w.offset;
+  rows.set(xrefNum, [1, xrefOffset, 0]);
+  const nums = [...rows.keys()].sort((x, y) => x - y);
+  const data = Buffer.alloc(nums.length * 7);
+  nums.forEach((n, i) => {
+    const [t, f2, f3] = rows.get(n)!;
+    data[i * 7] = t;
+    data.writeUInt32BE(f2, i * 7 + 1);
+    data.writeUInt16BE(f3, i * 7 + 5);
+  });
+  const trailer = new PdfDict({ Type: N('XRef'), Size: xrefNum + 1, Index: nums.flatMap((n) => [n, 1]), W: [1, 4, 2], Root: reader.catalogRef, Prev: reader.xref.startxref });
+  const id = reader.trailer.get('ID');
+  if (id) trailer.set('ID', id);
+  w.indirect(xrefNum, 0, new PdfStream(trailer, data));
+  w.text(`startxref\n${xrefOffset}\n%%EOF\n`);
+  return Buffer.concat([pdf, w.toBuffer()]);
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -309,6 +309,38 @@ describe('incremental-update attacks', () => {
     expectDisallowed(Buffer.concat([one, upd2.serialize().bytes]), signedEnds(one)[0], field.key, 'NEW_FORM_FIELD');
   });
 
+  it('objects inside a later object stream are judged like any object; the containers are allowed', async () => {
+    const one = await signOnce(readFileSync(sample('pdflib-objstm').file));
+    const end = signedEnds(one)[0];
+    const page = PdfReader.open(one).getPage(0);
+    const rotated = attacks.objectStreamUpdate(one, [{ num: page.ref.num, obj: page.dict.clone().set('Rotate', 90) }]);
+    expectDisallowed(rotated, end, page.ref.key, 'PAGE_CHANGED: /Rotate of page 1 changed');
+    const rules = analyzeModifications(rotated, end).changes.filter((c) => c.verdict === 'ALLOWED').map((c) => c.rule);
+    expect(rules.sort()).toEqual(['OBJECT_STREAM', 'XREF_STREAM']);
+    // The same page rewritten unchanged inside an object stream is no change at all.
+    const same = analyzeModifications(attacks.objectStreamUpdate(one, [{ num: page.ref.num, obj: page.dict }]), end);
+    expect(same.level).toBe('ALLOWED');
+    expect(same.changes.map((c) => c.rule).sort()).toEqual(['OBJECT_STREAM', 'XREF_STREAM']);
+  });
+
+  it('an object stream of the signed revision rewritten under its own number (members re-read from it)', async () => {
+    const one = await signOnce(readFileSync(sample('pdflib-objstm').file));
+    const reader = PdfReader.open(one);
+    const pagesRef = reader.catalog.get('Pages') as PdfRef;
+    const e = reader.entry(pagesRef.num);
+    expect(e?.type).toBe('compressed');
+    const container = (e as { stream: number }).stream;
+    const members = [...reader.xref.merged]
+      .filter(([, x]) => x.type === 'compressed' && x.stream === container)
+      .sort((x, y) => (x[1] as { index: number }).index - (y[1] as { index: number }).index)
+      .map(([n]) => ({ num: n, obj: n === pagesRef.num ? reader.dict(pagesRef)!.clone().set('Rotate', 180) : reader.getObject(n) }));
+    const attacked = attacks.objectStreamUpdate(one, members, { streamNum: container, listMembers: false });
+    const r = analyzeModifications(attacked, signedEnds(one)[0]);
+    expect(r.level).toBe('DISALLOWED');
+    expect(disallowed(r.changes).map((c) => [c.object, c.rule.split(':')[0]])).toEqual([[pagesRef.key, 'PAGE_TREE']]);
+    expect(r.changes.find((c) => c.object === `${container} 0`)?.rule).toBe('OBJECT_STREAM');
+  });
+
   it('structural byte attacks (USF, SWA, truncation) never yield an allowed result', () => {
     const two = signed.get('pdflib-objstm')!;
     const end = signedEnds(two)[0];
