@@ -311,13 +311,14 @@ describe('revocation', () => {
   });
 
   it('offline with embedded OCSP responses → passes without touching the network', async () => {
+    const claimed = new Date(Date.now() - 1000); // signed before the answers were fetched (REVOCATION_FRESHNESS)
     const net = { rewrite: server.rewrite };
     const leafOcsp = await checkOcsp(certDer('person-vpcp'), certDer('ca'), net);
     const caOcsp = await checkOcsp(certDer('ca'), certDer('root-ca'), net);
     const cms = await sign('person-vpcp');
     clearRevocationCache();
     const before = server.requests.total;
-    const r = await validate(cms, { offline: true, embedded: { ocspResponses: [leafOcsp.responseDer, caOcsp.responseDer] } });
+    const r = await validate(cms, { claimed, offline: true, embedded: { ocspResponses: [leafOcsp.responseDer, caOcsp.responseDer] } });
     expect(server.requests.total).toBe(before);
     expect(failures(r)).toEqual([]);
     expect(check(r, 'REVOCATION').message.vi).toContain('theo OCSP lưu trong tài liệu');
@@ -329,9 +330,10 @@ describe('revocation', () => {
   });
 
   it('embedded CRLs work offline too, and a revoked entry in them is found', async () => {
+    const claimed = new Date(Date.now() - 1000);
     const caCrl = new Uint8Array(await (await fetch(`${server.url}/crl/ca.crl`)).arrayBuffer());
     const rootCrl = new Uint8Array(await (await fetch(`${server.url}/crl/root.crl`)).arrayBuffer());
-    const good = await validate(await sign('person-vpcp'), { offline: true, embedded: { crls: [caCrl, rootCrl] } });
+    const good = await validate(await sign('person-vpcp'), { claimed, offline: true, embedded: { crls: [caCrl, rootCrl] } });
     expect(failures(good)).toEqual([]);
     expect(check(good, 'REVOCATION').message.vi).toContain('theo CRL lưu trong tài liệu');
     const bad = await validate(await sign('revoked-signer'), { offline: true, embedded: { crls: [caCrl, rootCrl] } });
