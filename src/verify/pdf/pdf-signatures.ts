@@ -1,11 +1,13 @@
 // Finds the signatures of a PDF and checks their byte-level structure: the defences against Universal
 // Signature Forgery and Signature Wrapping (signature-security.md §1): /ByteRange shape, the gap being
 // exactly this dictionary's /Contents hex string, zero padding, no collisions between signatures.
+import * as asn1js from 'asn1js';
 import { listSignatureFields } from '../../pdf/acroform.ts';
 import { parsePdfDate } from '../../pdf/dates.ts';
 import { PdfDict, PdfRef, PdfString } from '../../pdf/objects.ts';
 import { PdfParser } from '../../pdf/parser.ts';
 import type { PdfReader } from '../../pdf/reader.ts';
+import { bufferSource } from '../../util/bytes.ts';
 import { derElementLength } from '../../util/der-length.ts';
 import type { Check, CheckId, SubIndication } from '../report.ts';
 
@@ -120,7 +122,13 @@ function checkByteRange(reader: PdfReader, sig: PdfSignature): void {
     sig.checks.push(fail('CONTENTS_GAP', 'FORMAT_FAILURE', 'Giá trị /Contents không khớp với khoảng trống', '/Contents does not match the gap'));
     return;
   }
-  const end = der[0] === 0x30 ? derElementLength(der) : -1;
+  // Definite length (DER, kyso and most signers): read it from the header. Indefinite-length BER (NSS, so
+  // pdfsig and Firefox-family signers) needs a real parse to find the end-of-contents.
+  let end = der[0] === 0x30 ? derElementLength(der) : -1;
+  if (end < 0 && der[0] === 0x30 && der[1] === 0x80) {
+    const parsed = asn1js.fromBER(bufferSource(der));
+    end = parsed.offset > 0 ? parsed.offset : -1;
+  }
   if (end < 0) {
     sig.checks.push(fail('CONTENTS_GAP', 'FORMAT_FAILURE', '/Contents không chứa dữ liệu chữ ký (CMS) hợp lệ', '/Contents holds no valid CMS data'));
     return;
