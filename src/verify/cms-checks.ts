@@ -291,8 +291,20 @@ export function validityCheck(chain: readonly ChainElement[], anchorIncluded: bo
       `${r.en} "${certName(c)}" expired on ${isoCached(c.notAfter)}, before ${timeName.en} (${isoCached(t.used)})`,
     );
   }
+  const atValidation = validityProblems(chain, t.validation, { anchorIncluded });
+  const early = atValidation.find((p) => p.kind === 'not-yet-valid');
+  if (early) {
+    // Validating "as of" a time (--at) before the certificate existed: nothing can be valid then.
+    const c = early.cert;
+    return failed(
+      'CERTIFICATE_VALIDITY',
+      'NOT_YET_VALID',
+      `${role(early.index).vi} "${certName(c)}" chưa có hiệu lực tại thời điểm kiểm tra (${isoCached(t.validation)}); hiệu lực từ ${isoCached(c.notBefore)}`,
+      `${role(early.index).en} "${certName(c)}" is not yet valid at the validation time (${isoCached(t.validation)}); valid from ${isoCached(c.notBefore)}`,
+    );
+  }
   if (!t.poe) {
-    const now = validityProblems(chain, t.validation, { anchorIncluded }).find((p) => p.kind === 'expired');
+    const now = atValidation.find((p) => p.kind === 'expired');
     if (now) {
       const c = now.cert;
       return failed(

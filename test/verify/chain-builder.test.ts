@@ -76,7 +76,7 @@ describe('buildChain', () => {
     // No authorityKeyIdentifier: otherwise the key-identifier mismatch alone would rule the real CA out.
     const ext = writeTemp(dir, 'leaf.ext', 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nauthorityKeyIdentifier=none\n');
     await ossl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'leaf.key'), '-out', join(dir, 'leaf.csr'), '-subj', '/CN=Kẻ mạo danh', '-utf8']);
-    await ossl(['x509', '-req', '-in', join(dir, 'leaf.csr'), '-CA', join(dir, 'fake-ca.pem'), '-CAkey', join(dir, 'fake-ca.key'), '-CAcreateserial', '-days', '30', '-extfile', ext, '-out', join(dir, 'leaf.pem')]);
+    await ossl(['x509', '-req', '-in', join(dir, 'leaf.csr'), '-CA', join(dir, 'fake-ca.pem'), '-CAkey', join(dir, 'fake-ca.key'), '-CAcreateserial', '-CAserial', join(dir, 'ca.srl'), '-days', '30', '-extfile', ext, '-out', join(dir, 'leaf.pem')]);
     const leaf = certInfo(pemToDer(readFileSync(join(dir, 'leaf.pem'), 'utf8')));
     expect(leaf.issuerKey).toBe(certInfo(certDer('ca')).subjectKey);
     const r = await buildChain(leaf, { trust, pool: new CertificatePool().addAll([certDer('ca')], 'signature') });
@@ -90,10 +90,10 @@ describe('buildChain', () => {
     const ca = testPki.identity('ca');
     const subExt = writeTemp(dir, 'sub.ext', 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n');
     await ossl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'sub.key'), '-out', join(dir, 'sub.csr'), '-subj', '/CN=Sub CA trái phép', '-utf8']);
-    await ossl(['x509', '-req', '-in', join(dir, 'sub.csr'), '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial', '-days', '30', '-extfile', subExt, '-out', join(dir, 'sub.pem')]);
+    await ossl(['x509', '-req', '-in', join(dir, 'sub.csr'), '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial', '-CAserial', join(dir, 'ca.srl'), '-days', '30', '-extfile', subExt, '-out', join(dir, 'sub.pem')]);
     const leafExt = writeTemp(dir, 'leaf.ext', 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n');
     await ossl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'leaf.key'), '-out', join(dir, 'leaf.csr'), '-subj', '/CN=Người dưới Sub CA', '-utf8']);
-    await ossl(['x509', '-req', '-in', join(dir, 'leaf.csr'), '-CA', join(dir, 'sub.pem'), '-CAkey', join(dir, 'sub.key'), '-CAcreateserial', '-days', '30', '-extfile', leafExt, '-out', join(dir, 'leaf.pem')]);
+    await ossl(['x509', '-req', '-in', join(dir, 'leaf.csr'), '-CA', join(dir, 'sub.pem'), '-CAkey', join(dir, 'sub.key'), '-CAcreateserial', '-CAserial', join(dir, 'ca.srl'), '-days', '30', '-extfile', leafExt, '-out', join(dir, 'leaf.pem')]);
     const sub = pemToDer(readFileSync(join(dir, 'sub.pem'), 'utf8'));
     const leaf = certInfo(pemToDer(readFileSync(join(dir, 'leaf.pem'), 'utf8')));
     const r = await buildChain(leaf, { trust, pool: new CertificatePool().addAll([sub, certDer('ca')], 'signature') });

@@ -126,7 +126,7 @@ export async function untrustedIdentity(): Promise<MadeIdentity> {
   await ossl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'root.key'), '-out', join(dir, 'root.pem'), '-subj', '/CN=Fake NEAC Root/O=Not trusted/C=VN', '-days', '3650',
     '-addext', 'basicConstraints=critical,CA:true', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
   await ossl(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'leaf.key'), '-out', join(dir, 'leaf.csr'), '-subj', '/CN=Nguyễn Giả Mạo/O=Không có thật/C=VN', '-utf8']);
-  await ossl(['x509', '-req', '-in', join(dir, 'leaf.csr'), '-CA', join(dir, 'root.pem'), '-CAkey', join(dir, 'root.key'), '-CAcreateserial', '-days', '365', '-extfile', ext, '-out', join(dir, 'leaf.pem')]);
+  await ossl(['x509', '-req', '-in', join(dir, 'leaf.csr'), '-CA', join(dir, 'root.pem'), '-CAkey', join(dir, 'root.key'), '-CAcreateserial', '-CAserial', join(dir, 'ca.srl'), '-days', '365', '-extfile', ext, '-out', join(dir, 'leaf.pem')]);
   const rootDer = pemToDer(readFileSync(join(dir, 'root.pem'), 'utf8'));
   const leaf = pemToDer(readFileSync(join(dir, 'leaf.pem'), 'utf8'));
   const key = createPrivateKey(readFileSync(join(dir, 'leaf.key')));
@@ -139,7 +139,7 @@ export async function identityUnder(issuer: TestIdentityId = 'ca', o: { rsaBits?
   const ext = writeTemp(dir, 'leaf.ext', o.ext ?? LEAF_EXT);
   const ca = testPki.identity(issuer);
   await ossl(['req', '-new', '-newkey', `rsa:${o.rsaBits ?? 2048}`, '-nodes', '-keyout', join(dir, 'leaf.key'), '-out', join(dir, 'leaf.csr'), '-subj', `/CN=${o.cn ?? 'Người ký thử'}/O=Văn phòng Chính phủ/C=VN`, '-utf8']);
-  await ossl(['x509', '-req', '-in', join(dir, 'leaf.csr'), '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial', '-days', '365', '-sha256', '-extfile', ext, '-out', join(dir, 'leaf.pem')]);
+  await ossl(['x509', '-req', '-in', join(dir, 'leaf.csr'), '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial', '-CAserial', join(dir, 'ca.srl'), '-days', '365', '-sha256', '-extfile', ext, '-out', join(dir, 'leaf.pem')]);
   const leaf = pemToDer(readFileSync(join(dir, 'leaf.pem'), 'utf8'));
   const key = createPrivateKey(readFileSync(join(dir, 'leaf.key')));
   return { dir, signer: new KeyObjectSigner(key, leaf, [certDer(issuer)]), certDer: leaf };

@@ -381,6 +381,15 @@ describe('certificate validity', () => {
     expect(check(r, 'CERTIFICATE_VALIDITY').message.vi).toContain('theo dấu thời gian');
   });
 
+  it('a validation time (--at) before the certificate was issued → NOT_YET_VALID, even with a later claimed time', async () => {
+    const r = await validateCms(
+      { kind: 'signature', cms: await sign('person-vpcp'), signedContent: content, claimedSigningTime: new Date() },
+      contextFor(server, { at: new Date('2024-06-01T00:00:00Z') }),
+    );
+    expect(check(r, 'CERTIFICATE_VALIDITY')).toMatchObject({ status: 'FAILED', subIndication: 'NOT_YET_VALID' });
+    expect(check(r, 'CERTIFICATE_VALIDITY').message.vi).toContain('tại thời điểm kiểm tra');
+  });
+
   it('claimed time before the certificate existed → NOT_YET_VALID', async () => {
     const r = await validate(await sign('person-vpcp'), { claimed: new Date('2025-03-01T00:00:00Z') });
     expect(check(r, 'CERTIFICATE_VALIDITY')).toMatchObject({ status: 'FAILED', subIndication: 'NOT_YET_VALID' });
