@@ -309,6 +309,44 @@ describe('incremental-update attacks', () => {
     expectDisallowed(Buffer.concat([one, upd2.serialize().bytes]), signedEnds(one)[0], field.key, 'NEW_FORM_FIELD');
   });
 
+  it('a new signature widget that carries a JavaScript action, or hangs under an already signed field', () => {
+    const two = signed.get('chromium-print')!;
+    const end = signedEnds(two)[0];
+    const reader = PdfReader.open(two);
+    const page = reader.getPage(0);
+    const annots = reader.resolve(page.dict.get('Annots')) as PdfRef[];
+    const widgetLike = (extra: Record<string, import('../../src/pdf/objects.ts').PdfObject>) => {
+      const upd = new IncrementalUpdate(reader);
+      const w = upd.add(new PdfDict({ Type: N('Annot'), Subtype: N('Widget'), F: 4, Rect: [0, 0, 600, 800], P: page.ref, ...extra }));
+      upd.set(page.ref, page.dict.clone().set('Annots', [...annots, w]));
+      return { bytes: Buffer.concat([two, upd.serialize().bytes]), w };
+    };
+    const js = widgetLike({ FT: N('Sig'), T: PdfString.text('Sig9'), AA: new PdfDict({ PO: new PdfDict({ S: N('JavaScript'), JS: PdfString.latin1('app.alert(1)') }) }) });
+    expectDisallowed(js.bytes, end, js.w.key, 'ACTION_ADDED');
+    // A second widget of Signature1, covering the page: reachable only through /Annots, /Parent points back.
+    const kid = widgetLike({ Parent: annots[annots.length - 2] });
+    expectDisallowed(kid.bytes, end, kid.w.key, 'SIGNED_FIELD_CHANGED: a widget was added to a signature field that was already signed');
+  });
+
+  it('document information: dates and producer may change, the title may not, nor may /Info point elsewhere', () => {
+    const two = signed.get('chromium-print')!;
+    const end = signedEnds(two)[1];
+    const reader = PdfReader.open(two);
+    const infoRef = reader.trailer.get('Info') as PdfRef;
+    const info = reader.dict(infoRef)!;
+    const with_ = (d: PdfDict) => {
+      const upd = new IncrementalUpdate(reader);
+      upd.set(infoRef, d);
+      return Buffer.concat([two, upd.serialize().bytes]);
+    };
+    const dated = analyzeModifications(with_(info.clone().set('ModDate', PdfString.latin1('D:20260101000000Z')).set('Producer', PdfString.latin1('x'))), end, { docMdp: 1 });
+    expect(dated.level).toBe('ALLOWED');
+    expect(dated.changes.find((c) => c.object === infoRef.key)?.rule).toBe('DOC_INFO');
+    expectDisallowed(with_(info.clone().set('Title', PdfString.text('Hợp đồng khác'))), end, infoRef.key, 'DOC_INFO_CHANGED: /Title');
+    const repointed = attacks.rawUpdate(two, [], [], ` /Info ${(reader.catalog.get('Pages') as PdfRef).key} R`);
+    expectDisallowed(repointed, end, 'trailer', 'DOC_INFO_CHANGED');
+  });
+
   it('objects inside a later object stream are judged like any object; the containers are allowed', async () => {
     const one = await signOnce(readFileSync(sample('pdflib-objstm').file));
     const end = signedEnds(one)[0];

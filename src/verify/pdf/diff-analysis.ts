@@ -420,6 +420,25 @@ class RevisionComparison {
     return v !== undefined && view.resolve(v) !== null;
   }
 
+  /** A field of the signed revision, signed there, that `num` descends from through /Parent. */
+  private signedAncestor(num: number): number | undefined {
+    let d = asDict(this.get(this.state, num));
+    for (let i = 0; d && i < 32; i++) {
+      const p = d.get('Parent');
+      if (!(p instanceof PdfRef)) return undefined;
+      if (!this.isNew(p.num) && this.isSigned(this.base, p.num)) return p.num;
+      d = asDict(this.get(this.state, p.num));
+    }
+    return undefined;
+  }
+
+  /** New signature fields and annotations may not carry actions (JavaScript, launch, submit …). */
+  private actionIn(num: number): Verdict | undefined {
+    const d = asDict(this.get(this.state, num));
+    const keys = ['A', 'AA', 'PA'].filter((k) => d?.has(k));
+    return keys.length ? { level: Level.OTHER, rule: `ACTION_ADDED: the new object carries ${keys.map((k) => '/' + k).join(' ')}` } : undefined;
+  }
+
   private isDocTimestamp(num: number): boolean {
     const v = this.state.dict(this.inherited(this.state, num, 'V'));
     return v?.name('Type') === 'DocTimeStamp' || v?.name('SubFilter') === 'ETSI.RFC3161';
@@ -443,6 +462,9 @@ class RevisionComparison {
     if (ft === 'Sig') {
       if (!isNew && this.isSigned(this.base, owner)) {
         return { level: Level.OTHER, rule: 'SIGNED_FIELD_CHANGED: a signature field that was already signed changed', label: 'signature' };
+      }
+      if (isNew && this.signedAncestor(owner) !== undefined) {
+        return { level: Level.OTHER, rule: 'SIGNED_FIELD_CHANGED: a widget was added to a signature field that was already signed', label: 'signature' };
       }
       return this.isDocTimestamp(owner)
         ? { level: Level.LTA, rule: 'DOCUMENT_TIMESTAMP', label: 'document timestamp' }
@@ -476,7 +498,9 @@ class RevisionComparison {
       }
       if (kind === 'annot') {
         const k = this.annotKind(el.num);
-        if (k === 'sig') {
+        const action = k === 'sig' || k === 'annot' ? this.actionIn(el.num) : undefined;
+        if (action) vs.push(action);
+        else if (k === 'sig') {
           const ol = this.ownerLevel(el.num);
           vs.push(ol.level === Level.OTHER ? ol : { level: ol.level, rule: ol.level === Level.LTA ? 'ANNOTS_DOCUMENT_TIMESTAMP_ADDED' : 'ANNOTS_SIGNATURE_WIDGET_ADDED' });
         } else if (k === 'widget') vs.push({ level: Level.OTHER, rule: 'NEW_FORM_FIELD: a form field widget (not a signature) was added to the page' });
@@ -506,7 +530,7 @@ class RevisionComparison {
   private field(num: number): Verdict {
     if (this.isNew(num)) {
       if (this.fieldType(this.state, num) !== 'Sig') return { level: Level.OTHER, rule: 'NEW_FORM_FIELD: a form field (not a signature field) was added' };
-      return this.ownerLevel(num);
+      return this.actionIn(num) ?? this.ownerLevel(num);
     }
     const keys = dictDiff(asDict(this.get(this.base, num)), asDict(this.get(this.state, num)));
     const sig = this.fieldType(this.state, num) === 'Sig' || this.fieldType(this.base, num) === 'Sig';
@@ -591,6 +615,8 @@ class RevisionComparison {
       case 'ANNOT': {
         if (isNew) {
           const k = this.annotKind(num);
+          const action = this.actionIn(num);
+          if (action && (k === 'sig' || k === 'annot')) return action;
           if (k === 'sig') return this.ownerLevel(num);
           if (k === 'widget') return { level: Level.OTHER, rule: 'NEW_FORM_FIELD: a form field widget (not a signature) was added' };
           if (k === 'annot') return { level: Level.ANNOT, rule: 'ANNOTATION_ADDED' };
@@ -921,14 +947,24 @@ export class ModificationAnalyzer {
       push('xref', `cross-reference section of revision ${rev.number}`, 'HYBRID_XREF: a hybrid-reference section (/XRefStm) after signing: readers may see different objects');
     }
     // Trailer: the catalog must stay the same object; no encryption may appear.
-    for (const key of ['Root', 'Encrypt'] as const) {
+    for (const key of ['Root', 'Encrypt', 'Info'] as const) {
       const b = base.trailer.get(key);
       const s = state.trailer.get(key);
       if (pdfEqual(b, s)) continue;
+      // A new /Info dictionary is judged as an object (DOC_INFO); pointing /Info at an existing object is not.
+      if (key === 'Info' && (s === undefined || (s instanceof PdfRef && !base.has(s.num)))) continue;
       const id = `${key}:${s instanceof PdfRef ? s.key : String(s)}`;
       if (trailerReported.has(id)) continue;
       trailerReported.add(id);
-      push('trailer', `trailer /${key}`, key === 'Root' ? 'ROOT_CHANGED: the trailer points to another catalog' : 'ENCRYPT_CHANGED: encryption added or changed after signing');
+      push(
+        'trailer',
+        `trailer /${key}`,
+        key === 'Root'
+          ? 'ROOT_CHANGED: the trailer points to another catalog'
+          : key === 'Info'
+            ? 'DOC_INFO_CHANGED: the trailer /Info points to another object of the signed revision'
+            : 'ENCRYPT_CHANGED: encryption added or changed after signing',
+      );
     }
 
     const comparison = new RevisionComparison(this, base, state, new Set());
