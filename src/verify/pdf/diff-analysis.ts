@@ -1006,7 +1006,9 @@ export class ModificationAnalyzer {
       try {
         sv = state.getObject(num);
       } catch (err) {
-        if (rev.entries.has(num) && reported.get(num) !== 'DISALLOWED') {
+        // Unreadable: written badly in this revision, or an object of the signed revision whose object stream
+        // was rewritten without it.
+        if ((rev.entries.has(num) || !comparison.isNew(num)) && reported.get(num) !== 'DISALLOWED') {
           reported.set(num, 'DISALLOWED');
           push(objectId(num), `object ${num}`, `MALFORMED_OBJECT: ${(err as Error).message}`);
         }
