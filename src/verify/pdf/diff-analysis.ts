@@ -890,6 +890,11 @@ export class ModificationAnalyzer {
     }
     const si = signed.number - 1;
     const base = this.views[si];
+    // The signed revision must itself be well formed: otherwise what we compare against may not be what the
+    // signer's software saw.
+    for (const p of signed.problems) {
+      changes.push({ object: 'xref', revision: signed.number, what: `cross-reference section of the signed revision ${signed.number}`, verdict: 'DISALLOWED', rule: `XREF_STRUCTURE: ${p}` });
+    }
     if (this.pageIndexView !== base) {
       this.pageIndexView = base;
       this.pageIndex = undefined;
