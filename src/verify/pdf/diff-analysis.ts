@@ -784,7 +784,7 @@ export class ModificationAnalyzer {
     this.views = revisionViews(bytes, this.info.revisions, this.store);
   }
 
-  /** References inside an object, with their paths (cached by storage location). */
+  /** @internal References inside an object, with their paths (cached by storage location). */
   edges(view: RevisionView, num: number, value: PdfObject): Edge[] {
     const loc = view.location(num);
     const hit = loc !== undefined ? this.edgeCache.get(loc) : undefined;
@@ -796,7 +796,7 @@ export class ModificationAnalyzer {
   }
 
   /**
-   * Roles of every object reachable in revision `ri` (0-based), by a forward walk from its trailer. They depend
+   * @internal Roles of every object reachable in revision `ri` (0-based), by a forward walk from its trailer. They depend
    * on that revision alone, so they are computed once and shared by every signature analysed.
    */
   roles(ri: number): Map<number, Role[]> {
@@ -841,7 +841,7 @@ export class ModificationAnalyzer {
     return roles;
   }
 
-  /** "page N" from the signed revision's page tree (object number when not in the tree). */
+  /** @internal "page N" from the signed revision's page tree (object number when not in the tree). */
   pageLabel(num: number): string {
     if (!this.pageIndex) {
       this.pageIndex = new Map();
