@@ -23,6 +23,8 @@ export type ErrorCode =
   | 'NETWORK'
   | 'IMAGE_INVALID'
   | 'FONT_MISSING_GLYPH'
+  | 'XML_MALFORMED'
+  | 'XML_DOCTYPE'
   | 'INVALID_ARGUMENT'
   | 'IO';
 

@@ -13,10 +13,9 @@ import { defaultPolicy, type ValidationPolicy } from '../policy.ts';
 import type { Change, Check, Coverage, ModificationLevel, SignatureReport, ValidationReport } from '../report.ts';
 import { TrustStore } from '../trust-store.ts';
 import { OUTCOME_VI, tt15Summary } from '../tt15-summary.ts';
-import { analyzeModifications } from './diff-analysis.ts';
+import { ModificationAnalyzer } from './diff-analysis.ts';
 import { readDss } from './dss.ts';
 import { locateSignatures, type PdfSignature } from './pdf-signatures.ts';
-import { listRevisions } from './revisions.ts';
 
 export interface VerifyOptions {
   trust?: TrustStore;
@@ -67,7 +66,9 @@ export async function verifyPdf(bytes: Uint8Array, opts: VerifyOptions = {}): Pr
   if (reader.isEncrypted) {
     throw new KysoError('PDF_ENCRYPTED', 'Chưa hỗ trợ kiểm tra chữ ký trên tệp PDF được mã hóa', 'Validating signatures in encrypted PDFs is not supported');
   }
-  const revisions = listRevisions(bytes);
+  // One analyzer per file: the revisions' object graphs are parsed once and shared by every signature.
+  const analyzer = new ModificationAnalyzer(bytes);
+  const revisions = analyzer.info.revisions;
   const revisionEnds = revisions.map((r) => [r.end, r.eofEnd]);
   const signatures = locateSignatures(reader);
   const embedded: EmbeddedValidationData = readDss(reader);
@@ -93,7 +94,7 @@ export async function verifyPdf(bytes: Uint8Array, opts: VerifyOptions = {}): Pr
     let modifications: { level: ModificationLevel; changes: Change[] } = { level: 'NONE', changes: [] };
     if (coverage === 'ENTIRE_REVISION') {
       const docMdp = certifying?.byteRange && certifying.byteRange[2] + certifying.byteRange[3] <= signedEnd ? certifying.certification : undefined;
-      modifications = analyzeModifications(bytes, signedEnd, { docMdp, signatureFieldName: sig.fieldName });
+      modifications = analyzer.analyze(signedEnd, { docMdp, signatureFieldName: sig.fieldName });
       const bad = modifications.changes.filter((c) => c.verdict === 'DISALLOWED');
       raw.push(
         check(
