@@ -1,9 +1,9 @@
 // Lazy random-access reader over a PDF file: trailer, catalog, page tree and single objects on demand.
 // It never parses the whole file, so signing a 200-page document touches only a handful of objects.
 import { KysoError } from '../errors.ts';
-import { decodeStream } from './filters.ts';
+import { decodeObjectStream, objectInStream, readIndirectAt, type DecodedObjStm } from './object-stream.ts';
 import { PdfDict, PdfObject, PdfRef, PdfStream } from './objects.ts';
-import { PdfParser, latin1, malformed } from './parser.ts';
+import { latin1, malformed } from './parser.ts';
 import { XrefChain, XrefEntry, notPdf, readXrefChain } from './xref.ts';
 
 export interface PageInfo {
@@ -23,7 +23,7 @@ export class PdfReader {
   /** Header version, e.g. "1.7". */
   readonly version: string;
   private readonly cache = new Map<number, PdfObject>();
-  private readonly objStmCache = new Map<number, { offsets: number[]; nums: number[]; data: Uint8Array; first: number }>();
+  private readonly objStmCache = new Map<number, DecodedObjStm>();
   private readonly resolving = new Set<number>();
 
   private constructor(readonly bytes: Uint8Array) {
@@ -91,40 +91,16 @@ export class PdfReader {
 
   /** Reads the object stored at a byte offset (used by the verifier for per-revision views, too). */
   readAt(num: number, offset: number): PdfObject {
-    if (offset >= this.bytes.length) throw malformed(`object ${num} offset beyond end of file`, offset);
-    const p = new PdfParser(this.bytes, offset, (ref) => {
-      const v = this.resolve(ref);
-      return typeof v === 'number' ? v : undefined;
-    });
-    const r = p.parseIndirect();
-    if (r.num !== num) throw malformed(`xref points object ${num} at object ${r.num}`, offset);
-    return r.obj;
+    return readIndirectAt(this.bytes, num, offset, (ref) => this.resolve(ref));
   }
 
   private readCompressed(num: number, streamNum: number, index: number): PdfObject {
     let os = this.objStmCache.get(streamNum);
     if (!os) {
-      const s = this.getObject(streamNum);
-      if (!(s instanceof PdfStream) || s.dict.name('Type') !== 'ObjStm') throw malformed(`object stream ${streamNum} is not an /ObjStm`, 0);
-      const data = decodeStream(s);
-      const n = s.dict.get('N');
-      const first = s.dict.get('First');
-      if (typeof n !== 'number' || typeof first !== 'number') throw malformed('object stream without /N or /First', 0);
-      const p = new PdfParser(data, 0);
-      const nums: number[] = [];
-      const offsets: number[] = [];
-      for (let i = 0; i < n; i++) {
-        nums.push(p.parseObject() as number);
-        offsets.push(p.parseObject() as number);
-      }
-      os = { nums, offsets, data, first };
+      os = decodeObjectStream(this.getObject(streamNum), streamNum);
       this.objStmCache.set(streamNum, os);
     }
-    let i = index;
-    if (os.nums[i] !== num) i = os.nums.indexOf(num);
-    if (i < 0) throw malformed(`object ${num} not found in object stream ${streamNum}`, 0);
-    const p = new PdfParser(os.data, os.first + os.offsets[i]);
-    return p.parseObject();
+    return objectInStream(os, num, index, streamNum);
   }
 
   get catalog(): PdfDict {

@@ -1,17 +1,10 @@
 // Object access through an arbitrary cross-reference table: one view per revision of a file, all sharing one
 // parse cache keyed by where an object is stored (its byte offset, or its place in an object stream), so an
 // object that several revisions share is parsed once. Used by the verifier to compare revisions.
-import { decodeStream } from './filters.ts';
+import { decodeObjectStream, objectInStream, readIndirectAt, type DecodedObjStm } from './object-stream.ts';
 import { PdfDict, PdfObject, PdfRef, PdfStream } from './objects.ts';
-import { PdfParser, malformed } from './parser.ts';
+import { malformed } from './parser.ts';
 import type { XrefEntry, XrefSection } from './xref.ts';
-
-interface DecodedObjStm {
-  nums: number[];
-  offsets: number[];
-  data: Uint8Array;
-  first: number;
-}
 
 /** Parsed objects of one file, by storage location; shared by every view of that file. */
 export class ObjectStore {
@@ -101,15 +94,7 @@ export class RevisionView {
   }
 
   private readAt(num: number, offset: number): PdfObject {
-    const bytes = this.store.bytes;
-    if (offset >= bytes.length) throw malformed(`object ${num} offset beyond end of file`, offset);
-    const p = new PdfParser(bytes, offset, (ref) => {
-      const v = this.resolve(ref);
-      return typeof v === 'number' ? v : undefined;
-    });
-    const r = p.parseIndirect();
-    if (r.num !== num) throw malformed(`xref points object ${num} at object ${r.num}`, offset);
-    return r.obj;
+    return readIndirectAt(this.store.bytes, num, offset, (ref) => this.resolve(ref));
   }
 
   private readCompressed(num: number, streamNum: number, index: number): PdfObject {
@@ -117,25 +102,9 @@ export class RevisionView {
     if (key === undefined) throw malformed(`object stream ${streamNum} of object ${num} is missing`, 0);
     let os = this.store.objStms.get(key);
     if (!os) {
-      const s = this.getObject(streamNum);
-      if (!(s instanceof PdfStream) || s.dict.name('Type') !== 'ObjStm') throw malformed(`object stream ${streamNum} is not an /ObjStm`, 0);
-      const data = decodeStream(s);
-      const n = s.dict.get('N');
-      const first = s.dict.get('First');
-      if (typeof n !== 'number' || typeof first !== 'number') throw malformed('object stream without /N or /First', 0);
-      const p = new PdfParser(data, 0);
-      const nums: number[] = [];
-      const offsets: number[] = [];
-      for (let i = 0; i < n; i++) {
-        nums.push(p.parseObject() as number);
-        offsets.push(p.parseObject() as number);
-      }
-      os = { nums, offsets, data, first };
+      os = decodeObjectStream(this.getObject(streamNum), streamNum);
       this.store.objStms.set(key, os);
     }
-    let i = index;
-    if (os.nums[i] !== num) i = os.nums.indexOf(num);
-    if (i < 0) throw malformed(`object ${num} not found in object stream ${streamNum}`, 0);
-    return new PdfParser(os.data, os.first + os.offsets[i]).parseObject();
+    return objectInStream(os, num, index, streamNum);
   }
 }
