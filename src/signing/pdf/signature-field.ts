@@ -2,7 +2,7 @@
 // the page's /Annots and the AcroForm /Fields gain the widget, /SigFlags becomes 3. Every object touched is
 // rewritten whole in the update; nothing in the original bytes changes.
 import { KysoError } from '../../errors.ts';
-import { N, PdfDict, PdfObject, PdfRef, PdfString } from '../../pdf/objects.ts';
+import { N, PdfDict, PdfRef, PdfString } from '../../pdf/objects.ts';
 import type { PageInfo, PdfReader } from '../../pdf/reader.ts';
 import type { IncrementalUpdate } from './incremental-writer.ts';
 

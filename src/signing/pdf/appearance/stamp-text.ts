@@ -17,7 +17,7 @@
 import { KysoError } from '../../../errors.ts';
 
 export { DEFAULT_TIME_PATTERN, ISO_TIME_PATTERN, VIETNAM_TIME_ZONE, formatSigningTime } from '../../../util/vn-time.ts';
-import { DEFAULT_TIME_PATTERN, formatSigningTime } from '../../../util/vn-time.ts';
+import { formatSigningTime } from '../../../util/vn-time.ts';
 
 export type StampCase = 'lower' | 'as-is';
 export type CopyForm = 'SAO Y' | 'SAO LỤC' | 'TRÍCH SAO';
