@@ -25,6 +25,7 @@ export type ErrorCode =
   | 'FONT_MISSING_GLYPH'
   | 'XML_MALFORMED'
   | 'XML_DOCTYPE'
+  | 'EDXML_INVALID'
   | 'INVALID_ARGUMENT'
   | 'IO';
 
