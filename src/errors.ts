@@ -27,7 +27,12 @@ export type ErrorCode =
   | 'XML_DOCTYPE'
   | 'EDXML_INVALID'
   | 'INVALID_ARGUMENT'
-  | 'IO';
+  | 'IO'
+  | 'DB_ERROR'
+  | 'DB_UNAVAILABLE'
+  | 'DB_CONFLICT'
+  | 'BLOB_NOT_FOUND'
+  | 'BLOB_CORRUPT';
 
 export class KysoError extends Error {
   constructor(
