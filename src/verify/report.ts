@@ -175,6 +175,11 @@ export interface SignatureReport {
   signingTime?: string;
   timestamp?: TimestampReport;
   coverage: Coverage;
+  /**
+   * XML signatures: what each Reference covers, as absolute position-anchored element paths
+   * (e.g. /edXML[1]/edXML:edXMLEnvelope[1]/edXML:edXMLHeader[1]); "/" is the whole document minus the signature.
+   */
+  covered?: string[];
   byteRange?: number[];
   /** 1-based revision this signature covers. */
   revision: number;
