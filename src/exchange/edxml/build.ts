@@ -163,7 +163,7 @@ export function edxmlHeaderElement(doc: Document): Element {
  * in character data and attribute values, so the replacement is exact — for documents without CDATA sections,
  * comments or processing instructions holding them, which packets built here never have.
  */
-export function serializeEdxml(doc: Document | Element): string {
+export function serializeEdxml(doc: Document): string {
   const xml = new XMLSerializer()
     .serializeToString(doc)
     .replace(/^<\?xml[^>]*\?>\s*/, '')

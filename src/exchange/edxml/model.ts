@@ -181,7 +181,7 @@ export const BUSSINESS_DOC_TYPES = {
   3: { vi: 'Thay thế văn bản', en: 'Replacement', messageType: 'replacement' },
 } as const;
 export type BussinessDocType = keyof typeof BUSSINESS_DOC_TYPES;
-export const BussinessDocTypeSchema = z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)]);
+export const BussinessDocTypeSchema = z.literal([0, 1, 2, 3]);
 
 export const ReceiverSchema = z.strictObject({ OrganId: AgencyIdSchema, ReceiverType: Token.optional() });
 
@@ -296,7 +296,9 @@ export const STATUS_CODES = {
   '16': { vi: 'Từ chối lấy lại/cập nhật', en: 'Recall/update refused', sentBy: 'recipient' },
 } as const;
 export type StatusCode = keyof typeof STATUS_CODES;
-export const StatusCodeSchema = z.enum(Object.keys(STATUS_CODES) as [StatusCode, ...StatusCode[]]);
+/** The codes in their natural order (object keys such as '13' would enumerate before '01'). */
+export const STATUS_CODE_LIST = ['01', '02', '03', '04', '05', '06', '13', '14', '16'] as const satisfies readonly StatusCode[];
+export const StatusCodeSchema = z.enum(STATUS_CODE_LIST);
 
 /** The fields of a status packet's MessageHeader. */
 export const StatusPacketSchema = z
