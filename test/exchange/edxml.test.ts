@@ -267,6 +267,16 @@ describe('namespaces and variants', () => {
     expect(parseEdxmlPackage(mixed)).toEqual(pkg);
   });
 
+  it('a signature outside edXMLHeader is not taken for the packet signature', () => {
+    const doc = mutated(DOCUMENT, (d) => {
+      const sig = at(d, 'edXMLEnvelope/edXMLHeader/Signature');
+      at(d, 'edXMLEnvelope').appendChild(sig);
+    });
+    const r = parseEdxmlDocument(doc);
+    expect(r.elements.signatures).toEqual([]);
+    expect(r.warnings.map((w) => w.path)).toEqual(['edXMLEnvelope/Signature']);
+  });
+
   it('refuses another root namespace or element', () => {
     expect(invalid(() => parseEdxml(DOCUMENT.replaceAll(EDXML_NS, 'urn:other'))).message).toContain('không phải gói tin edXML');
     expect(invalid(() => parseEdxml(`<edXMLHeader xmlns="${EDXML_NS}"/>`)).message).toContain('edXMLHeader');

@@ -247,7 +247,9 @@ function locate(root: Element, r: Reader): EdxmlElements {
     throw structural(name ?? root.nodeName, `phần tử gốc <${name}> không phải edXML hoặc EdXMLEnvelope`, `root element <${name}> is not edXML or EdXMLEnvelope`);
   }
 
-  const eg = r.children(envelope, 'edXMLEnvelope', dsigSignature);
+  // Flattened LGSP form (go.vn only): no edXMLHeader, the header's children (and signature) sit in the envelope.
+  const flattened = variant === 'edoc' && !childElements(envelope).some((c) => c.namespaceURI === ns && c.localName === 'edXMLHeader');
+  const eg = r.children(envelope, 'edXMLEnvelope', flattened ? dsigSignature : () => false);
   const envelopeKnown = ['edXMLHeader', 'edXMLBody'];
   if (envelope === root) {
     attachmentEncoded = r.single(eg, 'AttachmentEncoded', '');
@@ -257,8 +259,7 @@ function locate(root: Element, r: Reader): EdxmlElements {
   let hg: Map<string, Element[]>;
   if (header) {
     hg = r.children(header, 'edXMLHeader', dsigSignature);
-  } else if (variant === 'edoc' && eg.has('MessageHeader')) {
-    // Flattened LGSP form: the header's children sit in the envelope.
+  } else if (flattened && eg.has('MessageHeader')) {
     header = envelope;
     hg = eg;
     envelopeKnown.push('MessageHeader', 'TraceHeaderList');
