@@ -546,7 +546,14 @@ describe('errors name the element', () => {
     ]);
     expect(e.message).toContain('edXMLHeader/MessageHeader/Subject: ký tự U+0001 không được phép trong XML');
     const e2 = invalid(() => buildEdxml({ ...pkg, Extra: 1 } as never));
-    expect(e2.message).toContain('trường không được hỗ trợ: Extra');
+    expect(e2.message).toContain('edXML: trường không được hỗ trợ: Extra');
+    const ok = fullPackage();
+    ok.Manifest.version = ' 1.0';
+    ok.TraceHeaderList.Bussiness.BussinessDocType = 7 as never;
+    expect(invalid(() => buildEdxml(ok)).issues.map((i) => i.path)).toEqual([
+      'edXMLHeader/TraceHeaderList/Bussiness/BussinessDocType',
+      'edXMLBody/edXMLManifest/@version',
+    ]);
   });
 });
 

@@ -172,11 +172,12 @@ export function elementPath(top: TopLevel | FlatTop, path: ReadonlyArray<Propert
   let spec: Complex | undefined;
   let i = 0;
   if (isFlat(top)) {
+    if (path.length === 0) return top.prefix;
     out = top.prefix;
     spec = top.type;
   } else {
     const t = top[String(path[0])];
-    if (!t) return path.map(String).join('/');
+    if (!t) return ['edXML', ...path.map(String)].join('/');
     out = t.path;
     spec = t.type;
     i = 1;
