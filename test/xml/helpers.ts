@@ -1,6 +1,6 @@
 // Shared pieces of the XML signature tests: test PKI signers, the edXML sample, an attacker's self-signed
 // identity made with openssl, and signatures made by xmlsec1 from an XMLDSig template.
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Document, Element } from '@xmldom/xmldom';
@@ -30,6 +30,7 @@ export function signerOf(id: TestIdentityId): KeyObjectSigner {
 
 export interface SelfSigned {
   signer: KeyObjectSigner;
+  key: KeyObject;
   keyPem: string;
   certPem: string;
 }
@@ -43,7 +44,8 @@ export async function selfSigned(cn = 'Nguyễn Văn An'): Promise<SelfSigned> {
     '-addext', 'keyUsage=critical,digitalSignature,nonRepudiation']);
   if (r.status !== 0) throw new Error(`openssl: ${r.out}`);
   const cert = pemToDer(readFileSync(certPem, 'utf8'));
-  return { signer: new KeyObjectSigner(createPrivateKey(readFileSync(keyPem)), cert), keyPem, certPem };
+  const key = createPrivateKey(readFileSync(keyPem));
+  return { signer: new KeyObjectSigner(key, cert), key, keyPem, certPem };
 }
 
 /**
