@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'NETWORK'
   | 'IMAGE_INVALID'
   | 'FONT_MISSING_GLYPH'
+  | 'UNSUPPORTED_FORMAT'
   | 'XML_MALFORMED'
   | 'XML_DOCTYPE'
   | 'EDXML_INVALID'
@@ -32,7 +33,8 @@ export type ErrorCode =
   | 'DB_UNAVAILABLE'
   | 'DB_CONFLICT'
   | 'BLOB_NOT_FOUND'
-  | 'BLOB_CORRUPT';
+  | 'BLOB_CORRUPT'
+  | 'AUDIT_CHAIN_BROKEN';
 
 export class KysoError extends Error {
   constructor(

@@ -70,7 +70,7 @@ const SEVERITY: Record<number, number> = { 0: 0, 3: 1, 2: 2, 1: 3 };
 export const worseExit = (a: number, b: number) => ((SEVERITY[b] ?? 0) > (SEVERITY[a] ?? 0) ? b : a);
 
 /** Errors that mean "this input cannot be verified" (exit 3) rather than a fault of kyso or of the arguments. */
-const UNREADABLE: ReadonlySet<ErrorCode> = new Set(['NOT_A_PDF', 'PDF_MALFORMED', 'PDF_ENCRYPTED', 'PDF_UNSUPPORTED', 'IO']);
+const UNREADABLE: ReadonlySet<ErrorCode> = new Set(['NOT_A_PDF', 'PDF_MALFORMED', 'PDF_ENCRYPTED', 'PDF_UNSUPPORTED', 'IO', 'UNSUPPORTED_FORMAT', 'XML_MALFORMED', 'XML_DOCTYPE', 'EDXML_INVALID']);
 
 // ---- human-readable output -----------------------------------------------------------------------------
 
@@ -156,6 +156,12 @@ export function formatReport(r: ValidationReport, file: string): string {
   r.signatures.forEach((s, i) => {
     lines.push(...signatureVi(s, i, n), ...signatureEn(s, i, n), '');
   });
+  for (const a of r.attachments ?? []) {
+    // An edXML package's files, each verified on its own (Decree 30 Art. 21).
+    lines.push(`Tệp đính kèm / Attachment «${a.name}» (${a.contentType}, SHA-256 ${a.sha256.slice(0, 16)}…):`);
+    if (a.report) lines.push(...formatReport(a.report, a.name).trimEnd().split('\n').map((l) => `  │ ${l}`), '');
+    else lines.push(`  ${a.problem?.vi ?? ''}`, `  ${a.problem?.en ?? ''}`, '');
+  }
   lines.push(`Kết quả chung: ${r.summary.vi}`, `Overall result: ${LABEL_EN[r.indication]} — ${r.summary.en}`);
   return `${lines.join('\n')}\n`;
 }
@@ -172,8 +178,8 @@ async function verifyFile(path: string, opts: VerifyOptions): Promise<Outcome> {
     throw new KysoError('IO', `Không đọc được tệp ${path}`, `Cannot read ${path}`, { cause: e });
   }
   // Loaded on first use, so that other kyso commands do not pay for the validator's modules.
-  const { verifyPdf } = await import('../verify/pdf/pdf-validator.ts');
-  const report = await verifyPdf(bytes, { ...opts, name: basename(path) });
+  const { verifyDocument } = await import('../exchange/verify-document.ts');
+  const report = await verifyDocument(bytes, { ...opts, name: basename(path) });
   return { file: path, exitCode: exitCodeOfReport(report), report };
 }
 
@@ -244,11 +250,11 @@ class Progress {
 
 async function verifyDirectory(dir: string, opts: VerifyOptions, json: boolean): Promise<number> {
   const files = readdirSync(dir, { withFileTypes: true })
-    .filter((d) => /\.pdf$/i.test(d.name) && (d.isFile() || (d.isSymbolicLink() && statSync(join(dir, d.name), { throwIfNoEntry: false })?.isFile())))
+    .filter((d) => /\.(pdf|xml|edxml)$/i.test(d.name) && (d.isFile() || (d.isSymbolicLink() && statSync(join(dir, d.name), { throwIfNoEntry: false })?.isFile())))
     .map((d) => join(dir, d.name))
     .sort((a, b) => a.localeCompare(b));
   process.stderr.write(
-    `Kiểm tra ${files.length} tệp *.pdf trong ${dir} (không duyệt thư mục con)\nVerifying ${files.length} *.pdf file(s) in ${dir} (subdirectories are not searched)\n`,
+    `Kiểm tra ${files.length} tệp *.pdf/*.xml trong ${dir} (không duyệt thư mục con)\nVerifying ${files.length} *.pdf/*.xml file(s) in ${dir} (subdirectories are not searched)\n`,
   );
   if (files.length === 0) {
     process.stderr.write('Không có tệp PDF nào để kiểm tra. / No PDF file to verify.\n');
@@ -308,7 +314,7 @@ export function registerVerifyCommand(program: Command, result: CommandResult): 
   program
     .command('verify')
     .description(
-      'Kiểm tra chữ ký số trong tệp PDF, hoặc mọi tệp *.pdf trong một thư mục (verify the signatures of a PDF, or of every *.pdf in a directory). ' +
+      'Kiểm tra chữ ký số trong tệp PDF/XML (gói tin edXML cùng tệp đính kèm), hoặc mọi tệp *.pdf, *.xml trong một thư mục (verify the signatures of a PDF or XML file, edXML packages with their attachments, or of every *.pdf/*.xml in a directory). ' +
         'Mã thoát / exit: 0 hợp lệ / all passed · 1 không hợp lệ / any failed · 2 chưa xác định / indeterminate · 3 không có chữ ký hoặc không đọc được / no signature or unreadable',
     )
     .argument('<path>', 'tệp PDF hoặc thư mục (PDF file or directory; not recursive)')

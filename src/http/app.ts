@@ -20,7 +20,8 @@ import type { AddressInfo } from 'node:net';
 import busboy from 'busboy';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { PkiNetworkOptions } from '../pki/pki-http.ts';
-import { verifyPdf, type VerifyOptions } from '../verify/pdf/pdf-validator.ts';
+import { verifyDocument } from '../exchange/verify-document.ts';
+import type { VerifyOptions } from '../verify/pdf/pdf-validator.ts';
 import type { ValidationPolicy } from '../verify/policy.ts';
 import type { ValidationReport } from '../verify/report.ts';
 import type { TrustStore } from '../verify/trust-store.ts';
@@ -279,7 +280,8 @@ function readMultipart(req: IncomingMessage, res: ServerResponse, limit: number)
   });
 }
 
-const RAW_TYPES = new Set(['application/pdf', 'application/octet-stream', 'application/x-pdf']);
+// PDF (PAdES) and XML (XAdES, edXML packages); the validator sniffs the bytes, the type only admits them.
+const RAW_TYPES = new Set(['application/pdf', 'application/octet-stream', 'application/x-pdf', 'application/xml', 'text/xml']);
 
 function readUpload(req: IncomingMessage, res: ServerResponse, limit: number): Promise<Upload> {
   const type = mediaTypeOf(req);
@@ -289,9 +291,9 @@ function readUpload(req: IncomingMessage, res: ServerResponse, limit: number): P
   return Promise.reject(
     new HttpProblemError(
       'UNSUPPORTED_MEDIA_TYPE',
-      `Kiểu nội dung ${got} không được hỗ trợ. Gửi tệp PDF với Content-Type: application/pdf (hoặc application/octet-stream), hoặc multipart/form-data với trường "file".`,
-      `Content type ${type || '(none)'} is not supported. Send the PDF with Content-Type: application/pdf (or application/octet-stream), or multipart/form-data with the field "file".`,
-      { 'Accept-Post': 'application/pdf, application/octet-stream, multipart/form-data' },
+      `Kiểu nội dung ${got} không được hỗ trợ. Gửi tệp PDF hoặc XML với Content-Type: application/pdf, application/xml (hoặc application/octet-stream), hoặc multipart/form-data với trường "file".`,
+      `Content type ${type || '(none)'} is not supported. Send the PDF or XML with Content-Type: application/pdf or application/xml (or application/octet-stream), or multipart/form-data with the field "file".`,
+      { 'Accept-Post': 'application/pdf, application/xml, application/octet-stream, multipart/form-data' },
     ),
   );
 }
@@ -359,7 +361,7 @@ function withTimeout<T>(work: (signal: AbortSignal) => Promise<T>, ms: number): 
 export function createApp(config: HttpAppConfig): express.Express {
   const limits = resolveLimits(config);
   const log = config.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const verifier: Verifier = config.verifier ?? verifyPdf;
+  const verifier: Verifier = config.verifier ?? verifyDocument;
   let inFlight = 0;
 
   const app = express();

@@ -41,6 +41,7 @@ interface ProblemKind {
 }
 
 const UNREADABLE: ProblemKind = { status: 422, title: 'Không đọc được tệp PDF', title_en: 'Unreadable PDF' };
+const UNREADABLE_XML: ProblemKind = { status: 422, title: 'Không đọc được tài liệu XML', title_en: 'Unreadable XML' };
 
 /** HTTP status and title per code. Codes not listed (signing-only errors) are 500. */
 const KINDS: Partial<Record<ProblemCode, ProblemKind>> = {
@@ -53,6 +54,10 @@ const KINDS: Partial<Record<ProblemCode, ProblemKind>> = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Kiểu nội dung không được hỗ trợ', title_en: 'Unsupported media type' },
   NOT_A_PDF: UNREADABLE,
   PDF_MALFORMED: UNREADABLE,
+  UNSUPPORTED_FORMAT: { status: 422, title: 'Tệp không phải PDF hay XML', title_en: 'Neither PDF nor XML' },
+  XML_MALFORMED: UNREADABLE_XML,
+  XML_DOCTYPE: { status: 422, title: 'Tài liệu XML có DOCTYPE bị từ chối', title_en: 'XML with a DOCTYPE is refused' },
+  EDXML_INVALID: { status: 422, title: 'Gói tin edXML không hợp lệ', title_en: 'Invalid edXML package' },
   PDF_ENCRYPTED: { status: 422, title: 'Tệp PDF được mã hóa', title_en: 'Encrypted PDF' },
   PDF_UNSUPPORTED: { status: 422, title: 'Tệp PDF không được hỗ trợ', title_en: 'Unsupported PDF' },
   RESOURCE_LIMIT: { status: 422, title: 'Tệp vượt quá giới hạn tài nguyên khi kiểm tra', title_en: 'File exceeds the validation resource limits' },

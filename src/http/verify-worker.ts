@@ -3,7 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { isKysoError } from '../errors.ts';
 import type { PkiNetworkOptions } from '../pki/pki-http.ts';
-import { verifyPdf } from '../verify/pdf/pdf-validator.ts';
+import { verifyDocument } from '../exchange/verify-document.ts';
 import type { ValidationPolicy } from '../verify/policy.ts';
 import { TrustStore, type TrustMode } from '../verify/trust-store.ts';
 import type { WorkerReply, WorkerTask } from './verify-pool.ts';
@@ -22,7 +22,7 @@ const port = parentPort!;
 port.on('message', async (task: WorkerTask) => {
   let reply: WorkerReply;
   try {
-    const report = await verifyPdf(task.bytes, {
+    const report = await verifyDocument(task.bytes, {
       trust,
       policy: setup.policy,
       network: setup.network,

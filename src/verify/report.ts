@@ -198,6 +198,19 @@ export interface ValidationReport {
   validationTime: string;
   policy: string;
   signatures: SignatureReport[];
+  /** edXML packages: the files they carry, each verified in its own right (Decree 30 Art. 21). */
+  attachments?: AttachmentReport[];
   /** Short overall verdict. */
   summary: Message;
+}
+
+export interface AttachmentReport {
+  contentId: string;
+  name: string;
+  contentType: string;
+  sha256: string;
+  /** The attachment's own validation report (PDF attachments). */
+  report?: ValidationReport;
+  /** Why it could not be verified (unreadable, or a type kyso does not verify). */
+  problem?: Message;
 }
