@@ -65,8 +65,38 @@ function unsupported(en: string, vi: string): KysoError {
   return new KysoError('XML_MALFORMED', `Không chuẩn hóa được XML: ${vi}`, `Cannot canonicalize the XML: ${en}`);
 }
 
+/** Where canonical text goes: an array of parts, or a buffered writer. */
+interface Sink {
+  push(...parts: string[]): unknown;
+}
+
 /** Canonical form of a document or of one element's subtree, as a string (encode it as UTF-8). */
 export function canonicalize(node: Document | Element, opts: C14nOptions): string {
+  const out: string[] = [];
+  render(node, opts, out);
+  return out.join('');
+}
+
+/**
+ * The canonical form in chunks of about `chunkChars` characters (for hashing large documents without holding
+ * their whole canonical form in memory).
+ */
+export function canonicalizeTo(node: Document | Element, opts: C14nOptions, write: (chunk: string) => void, chunkChars = 65536): void {
+  let buffered = '';
+  const sink: Sink = {
+    push(...parts: string[]) {
+      for (const p of parts) buffered += p;
+      if (buffered.length >= chunkChars) {
+        write(buffered);
+        buffered = '';
+      }
+    },
+  };
+  render(node, opts, sink);
+  if (buffered) write(buffered);
+}
+
+function render(node: Document | Element, opts: C14nOptions, out: Sink): void {
   const m = opts.method;
   if (!isC14nMethod(m)) throw unsupported(`unknown canonicalization method ${String(m)}`, `phương pháp chuẩn hóa không hỗ trợ ${String(m)}`);
   const ctx: Ctx = {
@@ -76,7 +106,6 @@ export function canonicalize(node: Document | Element, opts: C14nOptions): strin
     inclusive: new Set((opts.inclusivePrefixes ?? []).map((p) => (p === '#default' ? '' : p))),
     exclude: opts.exclude ?? null,
   };
-  const out: string[] = [];
   if (node.nodeType === DOCUMENT) {
     const doc = node as Document;
     let afterRoot = false;
@@ -94,11 +123,11 @@ export function canonicalize(node: Document | Element, opts: C14nOptions): strin
       }
       // Text outside the root (whitespace) and the XML declaration are not part of the data model.
     }
-    return out.join('');
+    return;
   }
   if (node.nodeType !== ELEMENT) throw unsupported('only a document or an element can be canonicalized', 'chỉ chuẩn hóa được tài liệu hoặc phần tử');
   const el = node as Element;
-  if (el === ctx.exclude) return '';
+  if (el === ctx.exclude) return;
   // A subtree: the apex element's ancestors are outside the node-set. Inclusive canonicalization renders every
   // namespace in scope and (1.0: all, 1.1: xml:lang and xml:space) inherited xml:* attributes on the apex.
   const inScope: NsMap = new Map();
@@ -130,7 +159,6 @@ export function canonicalize(node: Document | Element, opts: C14nOptions): strin
     if (byName.size) inherited = [...byName.values()];
   }
   renderElement(el, inScope, new Map(), inherited, ctx, out);
-  return out.join('');
 }
 
 const ABSOLUTE_URI = /^[A-Za-z][A-Za-z0-9+.-]*:/;
@@ -145,7 +173,7 @@ function declare(map: NsMap, at: Attr): void {
   map.set(prefix, at.value);
 }
 
-function renderLeaf(c: Node, out: string[]): void {
+function renderLeaf(c: Node, out: Sink): void {
   if (c.nodeType === COMMENT) {
     out.push('<!--', (c as unknown as { data: string }).data, '-->');
   } else {
@@ -167,7 +195,7 @@ function compare(a: string, b: string): number {
   return a.length - b.length;
 }
 
-function renderElement(el: Element, parentScope: NsMap, rendered: NsMap, inherited: Attr[] | undefined, ctx: Ctx, out: string[]): void {
+function renderElement(el: Element, parentScope: NsMap, rendered: NsMap, inherited: Attr[] | undefined, ctx: Ctx, out: Sink): void {
   const attrs = el.attributes;
   let scope = parentScope;
   const plain: Attr[] = [];

@@ -8,7 +8,7 @@ import type { Document, Element } from '@xmldom/xmldom';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testPki } from '../../certs-test/index.ts';
-import { C14N, canonicalize, type C14nMethod } from '../../src/xml/c14n.ts';
+import { C14N, canonicalize, canonicalizeTo, type C14nMethod } from '../../src/xml/c14n.ts';
 import { parseXmlSafely } from '../../src/xml/safe-parser.ts';
 import { digestValues, preDigests, tempDir, writeTemp, xmlsec1 } from './xmlsec.ts';
 
@@ -176,6 +176,16 @@ z">Tiếng Việt có dấu: Nguyễn Văn An &amp; &lt; &gt; " ' &#13; tab&#9;h
   it('a whole edXML envelope', async () => {
     const xml = readFileSync(new URL('../fixtures/xml/edxml-sample.xml', import.meta.url), 'utf8');
     await compare(xml.replace('<edXML:edXMLHeader>', '<edXML:edXMLHeader Id="target">'), ['edXML', '#default']);
+  });
+
+  it('canonicalizeTo writes the same text in chunks', () => {
+    const doc = parseXmlSafely(readFileSync(new URL('../fixtures/xml/edxml-sample.xml', import.meta.url), 'utf8'));
+    for (const method of METHODS) {
+      const chunks: string[] = [];
+      canonicalizeTo(doc, { method }, (c) => chunks.push(c), 100);
+      expect(chunks.length).toBeGreaterThan(10);
+      expect(chunks.join('')).toBe(canonicalize(doc, { method }));
+    }
   });
 
   it('random documents (fast-check, fixed seed)', async () => {

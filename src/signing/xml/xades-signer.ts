@@ -21,7 +21,7 @@ import type { PkiNetworkOptions } from '../../pki/pki-http.ts';
 import { nodeDigestName, type DigestAlgorithm, type KeyType, type SignatureScheme, type Signer } from '../../pki/signer.ts';
 import { requestTimestamp } from '../../pki/tsp-client.ts';
 import { isoVn } from '../../util/vn-time.ts';
-import { C14N, canonicalize } from '../../xml/c14n.ts';
+import { C14N, canonicalize, canonicalizeTo } from '../../xml/c14n.ts';
 import { parseXmlSafely } from '../../xml/safe-parser.ts';
 import { DIGEST_URI, ecdsaDerToRaw, indexIds, NS, SIGNED_PROPERTIES_TYPE, signatureMethodUri, TRANSFORM } from '../../xml/xmldsig.ts';
 
@@ -133,7 +133,9 @@ export async function signXmlDetailed(input: Document | string | Uint8Array, opt
   // form is the canonical form of the document as it is now.
   const md = nodeDigestName(digest);
   const digestUri = DIGEST_URI[digest];
-  const docDigest = createHash(md).update(canonicalize(doc, { method: C14N.exclusive, comments: false }), 'utf8').digest('base64');
+  const docHash = createHash(md);
+  canonicalizeTo(doc, { method: C14N.exclusive, comments: false }, (chunk) => docHash.update(chunk, 'utf8'));
+  const docDigest = docHash.digest('base64');
 
   // 3. SignedProperties.
   const signingTime = opts.signingTime ?? new Date();

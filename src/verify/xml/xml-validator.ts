@@ -23,7 +23,7 @@ import { XMLSerializer, type Document, type Element, type Node } from '@xmldom/x
 import { childrenOf, contentBytes, readTlv, tlvBytes, type EssCertId, type ParsedCms, type SignatureAlgorithmInfo } from '../../pki/cms/cms-parser.ts';
 import { digestLength } from '../../pki/signer.ts';
 import { isoVn } from '../../util/vn-time.ts';
-import { C14N, canonicalize, isC14nMethod, type C14nMethod } from '../../xml/c14n.ts';
+import { C14N, canonicalize, canonicalizeTo, isC14nMethod, type C14nMethod } from '../../xml/c14n.ts';
 import { parseXmlSafely } from '../../xml/safe-parser.ts';
 import { digestFromUri, ecdsaRawToDer, indexIds, NS, SIGNED_PROPERTIES_TYPE, signatureMethodFromUri, TRANSFORM, type IdIndex, type XmlDigest, type XmlSignatureMethod } from '../../xml/xmldsig.ts';
 import { applyPolicy, overallIndication } from '../apply-policy.ts';
@@ -637,6 +637,7 @@ async function validateSignature(doc: Document, sigEl: Element, ids: IdIndex, ct
   const refDigests: { what: string; digest: XmlDigest | undefined; oid: string }[] = [];
   let coversDocument = false;
   let signedPropertiesRefs = 0;
+  const computed = new Map<string, Buffer>();
   try {
     for (const [n, ref] of p.references.entries()) {
       let node: Document | Element;
@@ -660,13 +661,18 @@ async function validateSignature(doc: Document, sigEl: Element, ids: IdIndex, ct
       refDigests.push({ what: `Reference ${n + 1}`, digest: ref.digest, oid: ref.digestUri });
       if (!ref.digest) continue; // reported by ALGORITHMS
       // Same-document references drop comments whatever the canonicalization variant (XMLDSig §4.4.3.3).
-      const canonical = canonicalize(node, {
-        method: ref.method,
-        comments: false,
-        exclude: ref.enveloped && contains(node, sigEl) ? sigEl : null,
-        ...(ref.prefixes ? { inclusivePrefixes: ref.prefixes } : {}),
-      });
-      const actual = createHash(ref.digest.toLowerCase().replace('-', '')).update(canonical, 'utf8').digest();
+      // Identical references are hashed once (a signature repeating URI="" sixteen times costs one pass).
+      const key = `${ref.uri}|${ref.enveloped}|${ref.method}|${ref.prefixes?.join(' ') ?? '-'}|${ref.digest}`;
+      let actual = computed.get(key);
+      if (!actual) {
+        const h = createHash(ref.digest.toLowerCase().replace('-', ''));
+        canonicalizeTo(
+          node,
+          { method: ref.method, comments: false, exclude: ref.enveloped && contains(node, sigEl) ? sigEl : null, ...(ref.prefixes ? { inclusivePrefixes: ref.prefixes } : {}) },
+          (chunk) => h.update(chunk, 'utf8'),
+        );
+        computed.set(key, (actual = h.digest()));
+      }
       if (!actual.equals(Buffer.from(ref.digestValue))) digestProblems.push(`${n + 1} (${ref.uri === '' ? 'URI=""' : ref.uri})`);
     }
     if (p.xades && signedPropertiesRefs !== 1) bad('phải có đúng một Reference đến SignedProperties (Type …#SignedProperties)', 'exactly one Reference to SignedProperties (Type …#SignedProperties) is required');
