@@ -110,6 +110,23 @@ describe('sign → verify', () => {
     await expectPassed(empty);
   });
 
+  it('CRLF line ends and a byte order mark are kept as written and still verify', async () => {
+    const input = `\ufeff${sampleXml().replace(/\n/g, '\r\n')}`;
+    const xml = await signXml(input, { signer: signerOf('person-vpcp'), parent: edxmlHeader });
+    expect(stripSignature(xml)).toBe(input);
+    await expectPassed(xml);
+  });
+
+  it('refuses what it cannot sign safely: DOCTYPE, duplicate Ids, a parent Element with text input, B-T without a TSA', async () => {
+    const signer = signerOf('person-vpcp');
+    await expect(signXml('<!DOCTYPE a><a/>', { signer })).rejects.toMatchObject({ code: 'XML_DOCTYPE' });
+    await expect(signXml('<a><b Id="x"/><c Id="x"/></a>', { signer })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    const other = parseXmlSafely('<z/>');
+    await expect(signXml('<a/>', { signer, parent: other.documentElement! })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(signXml('<a/>', { signer, level: 'B-T' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(signXml('<a/>', { signer, scheme: 'ECDSA' })).rejects.toMatchObject({ code: 'ALGORITHM_UNSUPPORTED' });
+  });
+
   it('verifyXmlDocument hands back the verified DOM and the exact covered elements', async () => {
     const xml = await signXml(sampleXml(), { signer: signerOf('person-vpcp'), parent: edxmlHeader });
     const doc = parseXmlSafely(xml);

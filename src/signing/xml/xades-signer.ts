@@ -102,6 +102,9 @@ export async function signXmlDetailed(input: Document | string | Uint8Array, opt
   let text: string;
   let parentIndex = 0;
   if (typeof input === 'string' || input instanceof Uint8Array) {
+    if (opts.parent && typeof opts.parent !== 'function') {
+      throw invalid('Với đầu vào dạng văn bản, phần tử cha phải được chọn bằng hàm', 'With text input, choose the parent element with a function (an Element belongs to another document)');
+    }
     text = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8');
   } else {
     if (opts.parent && typeof opts.parent !== 'function') {
