@@ -7,7 +7,9 @@ import { KysoError } from '../errors.ts';
 import { KeyObjectSigner } from '../pki/keys/key-object-signer.ts';
 import type { DigestAlgorithm, SignatureScheme } from '../pki/signer.ts';
 import type { CopyForm } from '../signing/pdf/appearance/stamp-text.ts';
+import { sniffFormat } from '../exchange/verify-document.ts';
 import { AppearanceKind, signDocument } from '../signing/pdf/sign-document.ts';
+import { signXmlDocument } from '../signing/xml/sign-xml-document.ts';
 import { formatSigningTime } from '../signing/pdf/appearance/stamp-text.ts';
 
 interface SignOptions {
@@ -67,8 +69,8 @@ const SCHEMES: Record<string, SignatureScheme> = { pkcs1: 'RSASSA-PKCS1-v1_5', p
 export function registerSignCommand(program: Command): void {
   program
     .command('sign')
-    .description('Ký số tệp PDF theo PAdES (sign a PDF with a PAdES signature, as an incremental update)')
-    .argument('<input>', 'tệp PDF cần ký (the PDF to sign; never modified)')
+    .description('Ký số tệp PDF theo PAdES (cập nhật gia tăng) hoặc tài liệu XML/gói tin edXML theo XAdES (sign a PDF with PAdES as an incremental update, or XML / an edXML package with an enveloped XAdES signature)')
+    .argument('<input>', 'tệp PDF hoặc XML cần ký (the PDF or XML to sign; never modified)')
     .requiredOption('-o, --output <file>', 'tệp PDF đã ký (signed output file)')
     .requiredOption('--p12 <file>', 'tệp khóa PKCS#12 (.p12/.pfx)')
     .option('--password <pass>', 'mật khẩu PKCS#12 (PKCS#12 password)')
@@ -104,9 +106,22 @@ export function registerSignCommand(program: Command): void {
       if (!Number.isInteger(page) || page < 1) throw usage(`--page phải là số nguyên ≥ 1: "${o.page}"`, `--page must be an integer ≥ 1: "${o.page}"`);
       if (o.level === 'B-T' && !o.tsa) throw usage('Mức B-T cần --tsa', 'Level B-T needs --tsa');
 
-      const pdf = readInput(inPath, 'tệp PDF');
+      const bytes = readInput(inPath, 'tệp cần ký');
       const signer = KeyObjectSigner.fromPkcs12File(resolve(o.p12), password(o));
-      const result = await signDocument(pdf, {
+      const isXml = sniffFormat(bytes) === 'XML';
+      if (isXml && o.appearance !== 'none') {
+        throw usage('Tài liệu XML không có hình thức hiển thị (--appearance)', 'XML documents have no visible appearance (--appearance)');
+      }
+      const result = isXml
+        ? await signXmlDocument(bytes, {
+            signer,
+            level: o.level,
+            tsaUrl: o.tsa,
+            revocationCheck: o.revocation,
+            digest: o.digest,
+            scheme: o.scheme ? SCHEMES[o.scheme] : undefined,
+          })
+        : await signDocument(bytes, {
         signer,
         level: o.level,
         tsaUrl: o.tsa,

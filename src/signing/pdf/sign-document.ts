@@ -1,7 +1,7 @@
 // One PAdES signing request end to end, as the CLI (and later the HTTP API) needs it: check the certificate
 // before signing (Thông tư 15/2025 Art. 5(1)(a)), build the Decree 30 appearance, sign, timestamp.
 import { KysoError } from '../../errors.ts';
-import { checkSigningCertificate } from '../../pki/cert-status.ts';
+import { precheckSigner, type Notice } from '../certificate-precheck.ts';
 import type { PkiNetworkOptions } from '../../pki/pki-http.ts';
 import type { DigestAlgorithm, SignatureScheme, Signer } from '../../pki/signer.ts';
 import { requestTimestamp } from '../../pki/tsp-client.ts';
@@ -45,11 +45,7 @@ export interface SignDocumentRequest {
   now?: Date;
 }
 
-export interface Notice {
-  code: string;
-  vi: string;
-  en: string;
-}
+export type { Notice } from '../certificate-precheck.ts';
 
 export interface SignDocumentResult {
   bytes: Buffer;
@@ -83,13 +79,7 @@ export async function signDocument(pdf: Uint8Array, r: SignDocumentRequest): Pro
   const now = r.now ?? new Date();
   const level = r.level ?? 'B-B';
   const warnings: Notice[] = [];
-  const mode = r.revocationCheck ?? 'prefer';
-  const status = await checkSigningCertificate({ certificate: r.signer.certificate, chain: r.signer.chain }, { at: now, network: r.network, revocation: mode });
-  if (!status.ok) {
-    const p = status.problems[0];
-    throw new KysoError(p.code, p.vi, p.en);
-  }
-  warnings.push(...status.warnings);
+  warnings.push(...(await precheckSigner(r.signer, { at: now, network: r.network, revocation: r.revocationCheck })));
 
   if (level === 'B-T' && !r.tsaUrl) {
     throw new KysoError('INVALID_ARGUMENT', 'Mức B-T cần địa chỉ máy chủ dấu thời gian (--tsa)', 'Level B-T needs a timestamp authority URL (--tsa)');
