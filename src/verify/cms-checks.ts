@@ -435,3 +435,29 @@ export function allEmbedded(chain: readonly ChainElement[], revocations: readonl
 
 /** SHA-256 of bytes, hex (for messages and tests). */
 export const sha256Hex = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+/**
+ * SIGNING_TIME: the time is proven by a timestamp, or only claimed (a warning), or absent. `claimedText` is the
+ * claimed time as written when it could not be read (XML SigningTime).
+ */
+export function signingTimeCheck(poe: Date | undefined, claimed: Date | undefined, validation: Date, claimedText?: string): Check {
+  if (poe) {
+    if (claimed && claimed.getTime() > poe.getTime() + 5 * 60_000) {
+      return warning(
+        'SIGNING_TIME',
+        `Thời điểm ký theo dấu thời gian là ${isoCached(poe)}, nhưng thời gian người ký khai (${isoCached(claimed)}) lại muộn hơn — thời gian khai không đúng`,
+        `The timestamp proves ${isoCached(poe)}, yet the claimed signing time ${isoCached(claimed)} is later — the claimed time is wrong`,
+      );
+    }
+    return passed('SIGNING_TIME', `Thời điểm ký được chứng thực bằng dấu thời gian: ${isoCached(poe)}`, `The signing time is proven by a timestamp: ${isoCached(poe)}`);
+  }
+  if (claimed) {
+    return warning('SIGNING_TIME', `Chỉ có thời gian ký do người ký khai (${isoCached(claimed)}), không có dấu thời gian`, `Only the signing time claimed by the signer (${isoCached(claimed)}); no timestamp`);
+  }
+  const unreadable = claimedText !== undefined ? { vi: ` (SigningTime "${claimedText}" không đọc được)`, en: ` (unreadable SigningTime "${claimedText}")` } : { vi: '', en: '' };
+  return warning(
+    'SIGNING_TIME',
+    `Chữ ký không có thời gian ký và không có dấu thời gian${unreadable.vi}; chứng thư được kiểm tra tại thời điểm kiểm tra (${isoCached(validation)})`,
+    `No signing time and no timestamp${unreadable.en}; certificates checked at the validation time (${isoCached(validation)})`,
+  );
+}

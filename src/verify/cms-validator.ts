@@ -29,6 +29,7 @@ import {
   signerReport,
   signingCertificateFoundCheck,
   signingCertificateReferenceCheck,
+  signingTimeCheck,
   timesFor,
   validityCheck,
   warning,
@@ -174,30 +175,6 @@ function padesAttributesCheck(cms: ParsedCms): Check {
   return passed('PADES_ATTRIBUTES', 'Thuộc tính ký đúng PAdES baseline (content-type, message-digest, signing-certificate-v2, không có signing-time)', 'Signed attributes follow PAdES baseline');
 }
 
-function signingTimeCheck(poe: Date | undefined, claimed: Date | undefined, validation: Date): Check {
-  if (poe) {
-    if (claimed && claimed.getTime() > poe.getTime() + 5 * 60_000) {
-      return warning(
-        'SIGNING_TIME',
-        `Thời điểm ký theo dấu thời gian là ${isoCached(poe)}, nhưng thời gian người ký khai (${isoCached(claimed)}) lại muộn hơn — thời gian khai không đúng`,
-        `The timestamp proves ${isoCached(poe)}, yet the claimed signing time ${isoCached(claimed)} is later — the claimed time is wrong`,
-      );
-    }
-    return passed('SIGNING_TIME', `Thời điểm ký được chứng thực bằng dấu thời gian: ${isoCached(poe)}`, `The signing time is proven by a timestamp: ${isoCached(poe)}`);
-  }
-  if (claimed) {
-    return warning(
-      'SIGNING_TIME',
-      `Chỉ có thời gian ký do người ký khai (${isoCached(claimed)}), không có dấu thời gian`,
-      `Only the signing time claimed by the signer (${isoCached(claimed)}); no timestamp`,
-    );
-  }
-  return warning(
-    'SIGNING_TIME',
-    `Chữ ký không có thời gian ký và không có dấu thời gian; chứng thư được kiểm tra tại thời điểm kiểm tra (${isoCached(validation)})`,
-    `No signing time and no timestamp; certificates checked at the validation time (${isoCached(validation)})`,
-  );
-}
 
 async function validateSignature(input: CmsValidationInput, ctx: ValidationContext): Promise<CmsValidationResult> {
   const validationTime = ctx.at ?? new Date();

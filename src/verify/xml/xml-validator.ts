@@ -27,7 +27,7 @@ import { C14N, canonicalize, canonicalizeTo, isC14nMethod, type C14nMethod } fro
 import { parseXmlSafely } from '../../xml/safe-parser.ts';
 import { digestFromUri, ecdsaRawToDer, indexIds, NS, SIGNED_PROPERTIES_TYPE, signatureMethodFromUri, TRANSFORM, type IdIndex, type XmlDigest, type XmlSignatureMethod } from '../../xml/xmldsig.ts';
 import { applyPolicy, overallIndication } from '../apply-policy.ts';
-import { isoCached, tryCertInfo, type CertInfo } from '../cert-info.ts';
+import { isoCached, type CertInfo } from '../cert-info.ts';
 import { CertificatePool, type ChainResult } from '../chain-builder.ts';
 import {
   algorithmsCheck,
@@ -43,9 +43,9 @@ import {
   signatureValueCheck,
   signerReport,
   signingCertificateReferenceCheck,
+  signingTimeCheck,
   timesFor,
   validityCheck,
-  warning,
   type CheckEnv,
 } from '../cms-checks.ts';
 import type { ValidationContext } from '../cms-validation.ts';
@@ -816,7 +816,7 @@ async function validateSignature(doc: Document, sigEl: Element, ids: IdIndex, ct
   const poe = tsBest?.genTime;
   const claimed = p.xades?.signingTime;
   const times = timesFor(poe, claimed, validationTime);
-  checks.set(signingTimeCheck(poe, claimed, p.xades?.signingTimeText, validationTime));
+  checks.set(signingTimeCheck(poe, claimed, validationTime, p.xades?.signingTimeText));
 
   let revocations: CertRevocation[] = [];
   if (cert && chainResult) {
@@ -870,25 +870,3 @@ function xadesAttributesCheck(p: ParsedSignature): Check {
   return passed('PADES_ATTRIBUTES', 'Thuộc tính ký đúng XAdES baseline (SigningTime, SigningCertificateV2, DataObjectFormat)', 'Signed properties follow XAdES baseline (SigningTime, SigningCertificateV2, DataObjectFormat)');
 }
 
-// Same rule and wording as the CMS validator's signing-time check (cms-validator.ts keeps its own private).
-function signingTimeCheck(poe: Date | undefined, claimed: Date | undefined, claimedText: string | undefined, validation: Date): Check {
-  if (poe) {
-    if (claimed && claimed.getTime() > poe.getTime() + 5 * 60_000) {
-      return warning(
-        'SIGNING_TIME',
-        `Thời điểm ký theo dấu thời gian là ${isoCached(poe)}, nhưng thời gian người ký khai (${isoCached(claimed)}) lại muộn hơn — thời gian khai không đúng`,
-        `The timestamp proves ${isoCached(poe)}, yet the claimed signing time ${isoCached(claimed)} is later — the claimed time is wrong`,
-      );
-    }
-    return passed('SIGNING_TIME', `Thời điểm ký được chứng thực bằng dấu thời gian: ${isoCached(poe)}`, `The signing time is proven by a timestamp: ${isoCached(poe)}`);
-  }
-  if (claimed) {
-    return warning('SIGNING_TIME', `Chỉ có thời gian ký do người ký khai (${isoCached(claimed)}), không có dấu thời gian`, `Only the signing time claimed by the signer (${isoCached(claimed)}); no timestamp`);
-  }
-  const unreadable = claimedText !== undefined ? { vi: ` (SigningTime "${claimedText}" không đọc được)`, en: ` (unreadable SigningTime "${claimedText}")` } : { vi: '', en: '' };
-  return warning(
-    'SIGNING_TIME',
-    `Chữ ký không có thời gian ký và không có dấu thời gian${unreadable.vi}; chứng thư được kiểm tra tại thời điểm kiểm tra (${isoCached(validation)})`,
-    `No signing time and no timestamp${unreadable.en}; certificates checked at the validation time (${isoCached(validation)})`,
-  );
-}
