@@ -78,7 +78,8 @@ export class BlobFiles {
       }
     } catch (e) {
       await rm(tempPath, { force: true });
-      if (e instanceof KysoError) throw e;
+      // A failing source (an aborted upload) keeps its own error; only file system failures are IO.
+      if (typeof (e as NodeJS.ErrnoException).syscall !== 'string') throw e;
       throw ioError('không ghi được tệp tạm', 'cannot write the temporary file', e);
     }
     return {

@@ -1,9 +1,13 @@
 // An exclusive lock file beside PGlite's data directory. PGlite is PostgreSQL in one process with no
 // postmaster: two processes opening the same directory would both write its files and corrupt it, and PGlite
 // itself does not stop that. The lock holds the owner's PID; a lock left by a process that no longer exists
-// (crash, kill -9) is taken over.
+// (crash, kill -9) is taken over — including one that carries our own PID: in a container kyso restarts as
+// the same PID (often 1), and a lock with our PID that this process does not hold is a previous life's.
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { KysoError } from '../errors.ts';
+
+/** Locks this process holds (absolute paths as given). */
+const held = new Set<string>();
 
 function isAlive(pid: number): boolean {
   try {
@@ -33,7 +37,9 @@ function tryCreate(path: string): boolean {
 export function acquireDirLock(path: string): () => void {
   for (let attempt = 0; attempt < 2; attempt++) {
     if (tryCreate(path)) {
+      held.add(path);
       return () => {
+        held.delete(path);
         try {
           unlinkSync(path);
         } catch {
@@ -47,7 +53,8 @@ export function acquireDirLock(path: string): () => void {
     } catch {
       // removed between our create and read: just retry
     }
-    if (Number.isInteger(owner) && isAlive(owner)) {
+    const ownerAlive = owner === process.pid ? held.has(path) : Number.isInteger(owner) && isAlive(owner);
+    if (ownerAlive) {
       throw new KysoError(
         'DB_UNAVAILABLE',
         `Thư mục dữ liệu PGlite đang được tiến trình ${owner} sử dụng (${path}); PGlite chỉ cho một tiến trình — dùng DATABASE_URL để chạy nhiều tiến trình`,

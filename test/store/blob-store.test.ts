@@ -84,6 +84,19 @@ describe.each(BACKENDS)('blob store on %s', (backend) => {
       if (storage === 'file') expect(readdirSync(join(dir, 'tmp'))).toEqual([]);
     });
 
+    it('a failing source stores nothing and keeps its own error', async () => {
+      const aborted = new Error('client aborted the upload');
+      async function* failing() {
+        yield new Uint8Array(randomBytes(10_000));
+        throw aborted;
+      }
+      const before = await t.db.query<{ n: number }>('SELECT count(*) AS n FROM blobs');
+      expect(await caught(store.putStream(failing(), 'application/pdf'))).toBe(aborted);
+      const after = await t.db.query<{ n: number }>('SELECT count(*) AS n FROM blobs');
+      expect(after.rows[0]!.n).toBe(before.rows[0]!.n);
+      if (storage === 'file') expect(readdirSync(join(dir, 'tmp'))).toEqual([]);
+    });
+
     it('says what is missing or malformed', async () => {
       const unknown = sha(new Uint8Array([1, 2, 3, 4]));
       expect(await store.has(unknown)).toBe(false);

@@ -128,4 +128,11 @@ describe('PGlite data directory', () => {
     const db = await openDatabase({ dataDir: dir });
     await db.close();
   });
+
+  it('takes over a lock with its own PID that it does not hold (a restarted container keeps its PID)', async () => {
+    writeFileSync(`${dir}.lock`, String(process.pid));
+    const db = await openDatabase({ dataDir: dir });
+    expect(isKysoError(await openDatabase({ dataDir: dir }).catch((x: unknown) => x), 'DB_UNAVAILABLE')).toBe(true);
+    await db.close();
+  });
 });
