@@ -1,5 +1,6 @@
-// Database on embedded PGlite: PostgreSQL (18 in PGlite 0.5) compiled to wasm, running in this process. One connection,
-// so statements are serialised by PGlite itself and a transaction holds the whole database until it ends.
+// Database on embedded PGlite: PostgreSQL (18 in PGlite 0.5) compiled to wasm, running in this process.
+// One connection, so statements are serialised by PGlite itself and a transaction holds the whole database
+// until it ends.
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
