@@ -2,6 +2,7 @@
 // typed errors to stable exit codes (see exit-codes.ts).
 import { Command, CommanderError } from 'commander';
 import { isKysoError } from '../errors.ts';
+import { registerAuditCommand } from './audit-command.ts';
 import { EXIT, exitCodeFor } from './exit-codes.ts';
 import { registerPkiCommands } from './pki-command.ts';
 import { registerServeCommand } from './serve-command.ts';
@@ -19,6 +20,7 @@ export function buildProgram(result: CommandResult = {}): Command {
   registerVerifyCommand(program, result);
   registerPkiCommands(program);
   registerServeCommand(program);
+  registerAuditCommand(program, result);
   return program;
 }
 

@@ -131,8 +131,8 @@ describe('kyso verify', () => {
   it('not a PDF, and a missing file: exit 3 with a Vietnamese then English message', async () => {
     const r = await kyso(['verify', notAPdf]);
     expect(r.code, r.stderr + r.stdout).toBe(3);
-    expect(r.stderr).toMatch(/Lỗi \[(NOT_A_PDF|PDF_MALFORMED)\]/);
-    expect(r.stderr).toMatch(/Error \[(NOT_A_PDF|PDF_MALFORMED)\]/);
+    expect(r.stderr).toMatch(/Lỗi \[(UNSUPPORTED_FORMAT|NOT_A_PDF|PDF_MALFORMED)\]/);
+    expect(r.stderr).toMatch(/Error \[(UNSUPPORTED_FORMAT|NOT_A_PDF|PDF_MALFORMED)\]/);
     const missing = await kyso(['verify', join(dir, 'nope.pdf')]);
     expect(missing.code).toBe(3);
     expect(missing.stderr).toMatch(/Không tìm thấy/);
@@ -155,7 +155,7 @@ describe('kyso verify', () => {
     }
     const bad = await kyso(['verify', '--json', notAPdf]);
     expect(bad.code).toBe(3);
-    expect(JSON.parse(bad.stdout).error.code).toMatch(/NOT_A_PDF|PDF_MALFORMED/);
+    expect(JSON.parse(bad.stdout).error.code).toMatch(/UNSUPPORTED_FORMAT|NOT_A_PDF|PDF_MALFORMED/);
   });
 
   it('--at that is not a time: exit 2 with a message', async () => {
@@ -182,7 +182,7 @@ describe('kyso verify', () => {
   it('a directory: a line per file on a non-TTY stderr, a summary table, the worst exit code', async () => {
     const r = await kyso(['verify', batch]);
     expect(r.code, r.stderr + r.stdout).toBe(1);
-    expect(r.stderr).toMatch(/3 \*\.pdf file\(s\)/);
+    expect(r.stderr).toMatch(/3 \*\.pdf\/\*\.xml file\(s\)/);
     expect(r.stderr).toMatch(/subdirectories are not searched/);
     expect(r.stderr).toMatch(/\[1\/3\] a-valid\.pdf: Hợp lệ/);
     expect(r.stderr).toMatch(/\[3\/3\] c-unsigned\.pdf: Không có chữ ký/);

@@ -200,9 +200,10 @@ describe('POST /api/v1/verify', () => {
 
   it('answers 422 problem+json for random bytes, a truncated PDF and an encrypted PDF', async () => {
     const p = await expectProblem(await post(randomBytes(4096), 'application/pdf'), 422);
-    expect(['NOT_A_PDF', 'PDF_MALFORMED']).toContain(p.code);
-    expect(p.title).toBe('Không đọc được tệp PDF');
-    expect(p.title_en).toBe('Unreadable PDF');
+    // Random bytes are neither PDF nor XML: the API (which also takes XML) says so.
+    expect(p.code).toBe('UNSUPPORTED_FORMAT');
+    expect(p.title).toBe('Tệp không phải PDF hay XML');
+    expect(p.title_en).toBe('Neither PDF nor XML');
     const enc = await expectProblem(await post(readFileSync(encryptedPdf), 'application/pdf'), 422);
     expect(enc.code).toBe('PDF_ENCRYPTED');
   });
