@@ -4,30 +4,19 @@
 import { createHash } from 'node:crypto';
 import { KysoError } from '../../errors.ts';
 import { PdfReader } from '../../pdf/reader.ts';
-import type { PkiNetworkOptions } from '../../pki/pki-http.ts';
 import { isoVn } from '../../util/vn-time.ts';
 import { applyPolicy, overallIndication } from '../apply-policy.ts';
-import type { CmsValidationResult, EmbeddedValidationData, ValidationContext } from '../cms-validation.ts';
+import type { CmsValidationResult, EmbeddedValidationData } from '../cms-validation.ts';
 import { validateCms } from '../cms-validator.ts';
-import { defaultPolicy, type ValidationPolicy } from '../policy.ts';
+import { defaultPolicy } from '../policy.ts';
+import { validationContext, type VerifyOptions } from '../verify-options.ts';
 import type { Change, Check, Coverage, ModificationLevel, SignatureReport, ValidationReport } from '../report.ts';
-import { TrustStore } from '../trust-store.ts';
 import { OUTCOME_VI, tt15Summary } from '../tt15-summary.ts';
 import { ModificationAnalyzer } from './diff-analysis.ts';
 import { readDss } from './dss.ts';
 import { locateSignatures, type PdfSignature } from './pdf-signatures.ts';
 
-export interface VerifyOptions {
-  trust?: TrustStore;
-  policy?: ValidationPolicy;
-  /** Validation time (default now). */
-  at?: Date;
-  /** Use only embedded validation data and caches. */
-  offline?: boolean;
-  network?: PkiNetworkOptions;
-  /** File name, for the report. */
-  name?: string;
-}
+export type { VerifyOptions } from '../verify-options.ts';
 
 const check = (id: Check['id'], ok: boolean, vi: string, en: string, sub: Check['subIndication'] = 'FORMAT_FAILURE'): Check =>
   ok ? { id, status: 'PASSED', message: { vi, en } } : { id, status: 'FAILED', subIndication: sub, message: { vi, en } };
@@ -72,14 +61,7 @@ export async function verifyPdf(bytes: Uint8Array, opts: VerifyOptions = {}): Pr
   const revisionEnds = revisions.map((r) => [r.end, r.eofEnd]);
   const signatures = locateSignatures(reader);
   const embedded: EmbeddedValidationData = readDss(reader);
-  const ctx: ValidationContext = {
-    trust: opts.trust ?? TrustStore.default(),
-    at,
-    offline: opts.offline,
-    network: opts.network,
-    fetchIssuers: policy.fetchIssuers && !opts.offline,
-    algorithms: policy.algorithms,
-  };
+  const ctx = validationContext(opts, policy, at);
   // The first certification signature's permissions govern every change made after it.
   const certifying = signatures.find((s) => s.certification !== undefined);
 

@@ -49,15 +49,15 @@ import {
   type CheckEnv,
 } from '../cms-checks.ts';
 import type { ValidationContext } from '../cms-validation.ts';
-import type { VerifyOptions } from '../pdf/pdf-validator.ts';
+import { CMS_CHECK_IDS } from '../cms-validator.ts';
+import { validationContext, type VerifyOptions } from '../verify-options.ts';
 import { defaultPolicy } from '../policy.ts';
 import type { Check, CheckId, Coverage, Message, SignatureReport, ValidationReport } from '../report.ts';
 import type { CertRevocation } from '../revocation-validator.ts';
 import { timestampCheck, validateTimestampToken, type TimestampValidation } from '../timestamp-validator.ts';
-import { TrustStore } from '../trust-store.ts';
 import { OUTCOME_VI, tt15Summary } from '../tt15-summary.ts';
 
-export type { VerifyOptions } from '../pdf/pdf-validator.ts';
+export type { VerifyOptions } from '../verify-options.ts';
 
 /** One ds:Signature of the document and what it covers. */
 export interface XmlSignatureResult {
@@ -86,23 +86,7 @@ export interface XmlVerification {
 }
 
 /** The checks an XML signature reports, in report order. */
-export const XML_CHECK_IDS: readonly CheckId[] = [
-  'CMS_STRUCTURE',
-  'COVERAGE',
-  'SIGNING_CERTIFICATE_FOUND',
-  'SIGNING_CERTIFICATE_REFERENCE',
-  'MESSAGE_DIGEST',
-  'SIGNATURE_VALUE',
-  'ALGORITHMS',
-  'PADES_ATTRIBUTES',
-  'CERTIFICATE_CHAIN',
-  'CERTIFICATE_VALIDITY',
-  'KEY_USAGE',
-  'REVOCATION',
-  'REVOCATION_FRESHNESS',
-  'SIGNING_TIME',
-  'TIMESTAMP',
-];
+export const XML_CHECK_IDS: readonly CheckId[] = ['CMS_STRUCTURE', 'COVERAGE', ...CMS_CHECK_IDS.filter((id) => id !== 'CMS_STRUCTURE')];
 
 const LIMITS = { signatures: 16, references: 16, transforms: 4, certificates: 16, timestamps: 4, objects: 8 } as const;
 
@@ -120,14 +104,7 @@ export async function verifyXml(bytes: Uint8Array, opts: VerifyOptions = {}): Pr
 export async function verifyXmlDocument(doc: Document, opts: VerifyOptions & { bytes?: Uint8Array } = {}): Promise<XmlVerification> {
   const policy = opts.policy ?? defaultPolicy();
   const at = opts.at ?? new Date();
-  const ctx: ValidationContext = {
-    trust: opts.trust ?? TrustStore.default(),
-    at,
-    offline: opts.offline,
-    network: opts.network,
-    fetchIssuers: policy.fetchIssuers && !opts.offline,
-    algorithms: policy.algorithms,
-  };
+  const ctx = validationContext(opts, policy, at);
   const bytes = opts.bytes ?? new Uint8Array(Buffer.from(new XMLSerializer().serializeToString(doc), 'utf8'));
   const root = doc.documentElement;
   const elements = root ? doc.getElementsByTagNameNS(NS.dsig, 'Signature') : undefined;
