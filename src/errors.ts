@@ -34,7 +34,9 @@ export type ErrorCode =
   | 'DB_CONFLICT'
   | 'BLOB_NOT_FOUND'
   | 'BLOB_CORRUPT'
-  | 'AUDIT_CHAIN_BROKEN';
+  | 'AUDIT_CHAIN_BROKEN'
+  | 'CALENDAR_YEAR_MISSING'
+  | 'CALENDAR_DATA_INVALID';
 
 export class KysoError extends Error {
   constructor(

@@ -1,0 +1,283 @@
+// Public-sector working-day calendar for Vietnam and the Civil Code 2015 Art. 147–148 period arithmetic.
+//
+// Representation: a day is a `LocalDate`, the string 'YYYY-MM-DD' naming a civil date in Asia/Ho_Chi_Minh. Day
+// arithmetic is done on those strings (through UTC midnights, so the host time zone never matters); instants
+// (`Date`) are converted at the edges only: `vnDateOf(instant)` gives the Vietnamese civil date of an instant and
+// `endOfVnDay(date)` gives 23:59:59.999 +07:00 of a civil date (the "24:00 of the last day" of Art. 148).
+//
+// Data: one hand-kept JSON table per year in ./calendar-data (see its README.md), not the `date-holidays`
+// package: that package lacks compensatory days (27/04/2026), the second National Day day and swapped working
+// Saturdays (22/08/2026), which are exactly the days that move deadlines, and what it does get right is a dozen
+// lines of data per year. A year without a table throws CALENDAR_YEAR_MISSING rather than guessing.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { KysoError } from '../../errors.ts';
+import { formatSigningTime, VIETNAM_TIME_ZONE } from '../../util/vn-time.ts';
+
+/** A civil date in Asia/Ho_Chi_Minh, 'YYYY-MM-DD'. */
+export type LocalDate = string;
+
+export type DayOffKind = 'HOLIDAY' | 'COMPENSATORY' | 'SWAPPED';
+
+export interface YearCalendar {
+  year: number;
+  /** The official document(s) the table comes from. */
+  source: string;
+  /** Days off on top of Saturdays and Sundays. */
+  daysOff: { date: LocalDate; kind: DayOffKind; name: string }[];
+  /** Saturdays/Sundays that are worked (swaps). */
+  workingWeekendDays: { date: LocalDate; name: string }[];
+}
+
+/** Supplies the table of one year; throws KysoError CALENDAR_YEAR_MISSING when there is none. */
+export type YearCalendarLoader = (year: number) => YearCalendar;
+
+const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DAY_MS = 86_400_000;
+
+const yearSchema = z.object({
+  year: z.number().int(),
+  source: z.string().min(1),
+  daysOff: z.array(
+    z.object({
+      date: z.string().regex(DATE_RE),
+      kind: z.enum(['HOLIDAY', 'COMPENSATORY', 'SWAPPED']),
+      name: z.string(),
+    }),
+  ),
+  workingWeekendDays: z.array(z.object({ date: z.string().regex(DATE_RE), name: z.string() })),
+});
+
+function invalidData(year: number, why: string, cause?: unknown): KysoError {
+  return new KysoError(
+    'CALENDAR_DATA_INVALID',
+    `Dữ liệu lịch làm việc năm ${year} không hợp lệ: ${why}`,
+    `working calendar data for ${year} is invalid: ${why}`,
+    { cause },
+  );
+}
+
+function missingYear(year: number): KysoError {
+  return new KysoError(
+    'CALENDAR_YEAR_MISSING',
+    `Chưa có lịch nghỉ lễ, Tết của cơ quan nhà nước năm ${year}; không thể tính thời hạn`,
+    `no public-sector holiday calendar for ${year}; cannot compute deadlines (add calendar-data/${year}.json)`,
+  );
+}
+
+/** Checks a year table (shape, dates in the year, weekday/weekend consistency) and returns it typed. */
+export function validateYearCalendar(raw: unknown, expectedYear?: number): YearCalendar {
+  const parsed = yearSchema.safeParse(raw);
+  const year = expectedYear ?? (parsed.success ? parsed.data.year : NaN);
+  if (!parsed.success) throw invalidData(year, parsed.error.message, parsed.error);
+  const cal = parsed.data;
+  if (expectedYear !== undefined && cal.year !== expectedYear) throw invalidData(year, `file says year ${cal.year}`);
+  const off = new Set<string>();
+  for (const d of cal.daysOff) {
+    parseLocalDate(d.date);
+    if (!d.date.startsWith(`${cal.year}-`)) throw invalidData(year, `${d.date} is not in ${cal.year}`);
+    off.add(d.date);
+  }
+  for (const d of cal.workingWeekendDays) {
+    parseLocalDate(d.date);
+    if (!d.date.startsWith(`${cal.year}-`)) throw invalidData(year, `${d.date} is not in ${cal.year}`);
+    if (!isWeekend(d.date)) throw invalidData(year, `${d.date} is listed as a worked weekend day but is a weekday`);
+    if (off.has(d.date)) throw invalidData(year, `${d.date} is listed both as a day off and as worked`);
+  }
+  return cal;
+}
+
+const fileCache = new Map<number, YearCalendar>();
+
+/** Default loader: ./calendar-data/<year>.json next to this module, read once per year. */
+export const loadYearCalendarFromFiles: YearCalendarLoader = (year) => {
+  const cached = fileCache.get(year);
+  if (cached) return cached;
+  let text: string;
+  try {
+    text = readFileSync(new URL(`./calendar-data/${year}.json`, import.meta.url), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw missingYear(year);
+    throw new KysoError('IO', `Không đọc được lịch làm việc năm ${year}`, `cannot read calendar ${year}`, { cause: e });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw invalidData(year, 'not JSON', e);
+  }
+  const cal = validateYearCalendar(json, year);
+  fileCache.set(year, cal);
+  return cal;
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Civil-date helpers
+
+/** Parses and checks a 'YYYY-MM-DD' civil date; returns its UTC-midnight epoch milliseconds (a day index). */
+function parseLocalDate(date: LocalDate): number {
+  const m = typeof date === 'string' ? DATE_RE.exec(date) : null;
+  if (m) {
+    const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    const ms = Date.UTC(y, mo - 1, d);
+    const back = new Date(ms);
+    if (y >= 1 && back.getUTCFullYear() === y && back.getUTCMonth() === mo - 1 && back.getUTCDate() === d) return ms;
+  }
+  throw new KysoError('INVALID_ARGUMENT', `Ngày không hợp lệ: ${String(date)}`, `invalid date (want YYYY-MM-DD): ${String(date)}`);
+}
+
+function formatDayIndex(ms: number): LocalDate {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** `date` plus `days` calendar days, no holiday rule (negative allowed). */
+export function plusDays(date: LocalDate, days: number): LocalDate {
+  if (!Number.isInteger(days)) throw new KysoError('INVALID_ARGUMENT', 'Số ngày phải là số nguyên', 'days must be an integer');
+  return formatDayIndex(parseLocalDate(date) + days * DAY_MS);
+}
+
+/** 0 = Sunday … 6 = Saturday. */
+export function dayOfWeek(date: LocalDate): number {
+  return new Date(parseLocalDate(date)).getUTCDay();
+}
+
+function isWeekend(date: LocalDate): boolean {
+  const d = dayOfWeek(date);
+  return d === 0 || d === 6;
+}
+
+/** The civil date in Asia/Ho_Chi_Minh on which `instant` falls. */
+export function vnDateOf(instant: Date): LocalDate {
+  return formatSigningTime(instant, 'yyyy-MM-dd', VIETNAM_TIME_ZONE);
+}
+
+/**
+ * The last instant of a civil date in Vietnam, 23:59:59.999 +07:00 (Civil Code Art. 148: a period ends at 24:00
+ * of its last day). Vietnam has kept +07:00 without DST since 1975, and calendars exist only from 2026.
+ */
+export function endOfVnDay(date: LocalDate): Date {
+  parseLocalDate(date);
+  return new Date(`${date}T23:59:59.999+07:00`);
+}
+
+/** 00:00 +07:00 of a civil date. */
+export function startOfVnDay(date: LocalDate): Date {
+  parseLocalDate(date);
+  return new Date(`${date}T00:00:00.000+07:00`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The calendar
+
+/** Optional cap on how far a search may run (a guard against a broken table with no working days). */
+const MAX_SCAN_DAYS = 366 * 3;
+
+export class WorkingCalendar {
+  private readonly years = new Map<number, { off: Map<string, string>; worked: Map<string, string> }>();
+
+  constructor(private readonly loader: YearCalendarLoader = loadYearCalendarFromFiles) {}
+
+  private year(y: number) {
+    let idx = this.years.get(y);
+    if (!idx) {
+      const cal = this.loader(y);
+      idx = {
+        off: new Map(cal.daysOff.map((d) => [d.date, d.name])),
+        worked: new Map(cal.workingWeekendDays.map((d) => [d.date, d.name])),
+      };
+      this.years.set(y, idx);
+    }
+    return idx;
+  }
+
+  /** The year table for `year` (throws CALENDAR_YEAR_MISSING without one). */
+  yearCalendar(year: number): YearCalendar {
+    return this.loader(year);
+  }
+
+  /**
+   * True when public-sector offices work on `date`: Monday–Friday except holidays, compensatory and swapped days
+   * off, plus worked weekend days. Throws CALENDAR_YEAR_MISSING for a year without data.
+   */
+  isWorkingDay(date: LocalDate): boolean {
+    parseLocalDate(date);
+    const y = this.year(Number(date.slice(0, 4)));
+    if (y.worked.has(date)) return true;
+    if (isWeekend(date)) return false;
+    return !y.off.has(date);
+  }
+
+  /** Why `date` is not a working day ('weekend', or the holiday's name), or undefined for a working day. */
+  reasonOff(date: LocalDate): string | undefined {
+    if (this.isWorkingDay(date)) return undefined;
+    return this.year(Number(date.slice(0, 4))).off.get(date) ?? 'weekend';
+  }
+
+  /** The first working day strictly after `date`. */
+  nextWorkingDay(date: LocalDate): LocalDate {
+    let d = date;
+    for (let i = 0; i < MAX_SCAN_DAYS; i++) {
+      d = plusDays(d, 1);
+      if (this.isWorkingDay(d)) return d;
+    }
+    throw invalidData(Number(date.slice(0, 4)), `no working day within ${MAX_SCAN_DAYS} days after ${date}`);
+  }
+
+  /** `date` itself when it is a working day, else the next one (Civil Code Art. 148 end-of-period rule). */
+  onOrNextWorkingDay(date: LocalDate): LocalDate {
+    return this.isWorkingDay(date) ? date : this.nextWorkingDay(date);
+  }
+
+  /**
+   * The last day of a period of `n` working days starting on the day after the event day `start` (Art. 147):
+   * the n-th working day after `start`. `start` itself never counts, whether or not it is a working day. n = 0
+   * returns `start` unchanged (a "same day" rule).
+   */
+  addWorkingDays(start: LocalDate, n: number): LocalDate {
+    checkCount(n);
+    let d = start;
+    parseLocalDate(d);
+    for (let left = n; left > 0; left--) d = this.nextWorkingDay(d);
+    return d;
+  }
+
+  /**
+   * The last day of a period of `n` calendar days after the event day `start` (Art. 147: counting starts the
+   * next day, so the nominal last day is start + n); when that day is not a working day the period ends at the
+   * end of the next working day (Art. 148). n = 0 returns `start` unchanged.
+   */
+  addCalendarDays(start: LocalDate, n: number): LocalDate {
+    checkCount(n);
+    parseLocalDate(start);
+    return n === 0 ? start : this.onOrNextWorkingDay(plusDays(start, n));
+  }
+
+  /** Working days in (from, to]: the days `addWorkingDays(from, k)` can reach up to `to`. */
+  countWorkingDays(from: LocalDate, to: LocalDate): number {
+    const a = parseLocalDate(from);
+    const b = parseLocalDate(to);
+    let count = 0;
+    for (let ms = a + DAY_MS; ms <= b; ms += DAY_MS) if (this.isWorkingDay(formatDayIndex(ms))) count++;
+    return count;
+  }
+}
+
+function checkCount(n: number): void {
+  if (!Number.isInteger(n) || n < 0) {
+    throw new KysoError('INVALID_ARGUMENT', `Số ngày không hợp lệ: ${n}`, `day count must be a non-negative integer: ${n}`);
+  }
+}
+
+/** The calendar built from ./calendar-data (vn-public-sector). */
+export const defaultWorkingCalendar = new WorkingCalendar();
+
+export const isWorkingDay = (date: LocalDate, cal: WorkingCalendar = defaultWorkingCalendar): boolean =>
+  cal.isWorkingDay(date);
+export const nextWorkingDay = (date: LocalDate, cal: WorkingCalendar = defaultWorkingCalendar): LocalDate =>
+  cal.nextWorkingDay(date);
+export const addWorkingDays = (start: LocalDate, n: number, cal: WorkingCalendar = defaultWorkingCalendar): LocalDate =>
+  cal.addWorkingDays(start, n);
+export const addCalendarDays = (start: LocalDate, n: number, cal: WorkingCalendar = defaultWorkingCalendar): LocalDate =>
+  cal.addCalendarDays(start, n);
+export const countWorkingDays = (from: LocalDate, to: LocalDate, cal: WorkingCalendar = defaultWorkingCalendar): number =>
+  cal.countWorkingDays(from, to);
