@@ -22,6 +22,7 @@ interface SignOptions {
   appearance: AppearanceKind;
   image?: string;
   page: string;
+  field?: string;
   rect?: string;
   reason?: string;
   location?: string;
@@ -83,6 +84,7 @@ export function registerSignCommand(program: Command): void {
         .default('none'),
     )
     .option('--image <png>', 'ảnh chữ ký (xanh) hoặc con dấu (đỏ), PNG trong suốt (signature or seal image, transparent PNG)')
+    .option('--field <name>', 'tên trường chữ ký mới, hoặc trường trống có sẵn để ký vào (new field name, or an existing empty field to sign into)')
     .option('--page <n>', 'trang đặt chữ ký, đánh số từ 1 (page for the widget, 1-based)', '1')
     .option('--rect <x,y,w,h>', 'vị trí, đơn vị điểm, gốc dưới-trái (placement in points, origin bottom-left)')
     .option('--reason <text>', 'lý do ký (reason)')
@@ -127,6 +129,7 @@ export function registerSignCommand(program: Command): void {
         tsaUrl: o.tsa,
         revocationCheck: o.revocation,
         page: page - 1,
+        fieldName: o.field,
         reason: o.reason,
         location: o.location,
         contactInfo: o.contact,

@@ -7,6 +7,8 @@ export type Rect = [number, number, number, number];
 
 export interface ExistingSignatureField {
   name: string;
+  /** The terminal field object (the one holding /V); undefined when it is a direct object. */
+  field: PdfRef | undefined;
   widget: PdfRef | undefined;
   rect: Rect | undefined;
   pageRef: PdfRef | undefined;
@@ -45,6 +47,7 @@ export function listSignatureFields(reader: PdfReader): ExistingSignatureField[]
     const p = widget?.get('P');
     out.push({
       name,
+      field: o instanceof PdfRef ? o : undefined,
       widget: widgetObj instanceof PdfRef ? widgetObj : undefined,
       rect: reader.rect(widget?.get('Rect')),
       pageRef: p instanceof PdfRef ? p : undefined,

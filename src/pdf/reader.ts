@@ -172,6 +172,13 @@ export class PdfReader {
     throw malformed('page tree too deep', 0);
   }
 
+  /** The 0-based index of the page object `ref`, or undefined (a linear walk: only for occasional lookups). */
+  pageIndexOf(ref: PdfRef): number | undefined {
+    const n = this.pageCount();
+    for (let i = 0; i < n; i++) if (this.getPage(i).ref.num === ref.num) return i;
+    return undefined;
+  }
+
   rect(o: PdfObject | undefined): [number, number, number, number] | undefined {
     const a = this.resolve(o);
     if (!Array.isArray(a) || a.length !== 4) return undefined;

@@ -10,18 +10,22 @@ import { signCadesDetached } from '../../pki/cms/cades-detached.ts';
 import type { DigestAlgorithm, SignatureScheme, Signer } from '../../pki/signer.ts';
 import { nodeDigestName } from '../../pki/signer.ts';
 import { IncrementalUpdate, ObjectSink } from './incremental-writer.ts';
-import { Rect, addSignatureField, assertSigningAllowed, nextFieldName } from './signature-field.ts';
+import { Rect, addSignatureField, assertSigningAllowed, fillSignatureField, listSignatureFields, nextFieldName } from './signature-field.ts';
 
 export type PadesLevel = 'B-B' | 'B-T';
 
-/** Builds the widget appearance; returns the rectangle in page space and the /AP /N form XObject. */
-export type AppearanceBuilder = (sink: ObjectSink, page: PageInfo, reader: PdfReader) => { rect: Rect; ap: PdfRef };
+/**
+ * Builds the widget appearance; returns the rectangle in page space and the /AP /N form XObject. `target` is
+ * the widget rectangle of an existing empty field being signed into: the appearance must fill it.
+ */
+export type AppearanceBuilder = (sink: ObjectSink, page: PageInfo, reader: PdfReader, target?: Rect) => { rect: Rect; ap: PdfRef };
 
 export interface PrepareOptions {
   /** A signature (CAdES) or a document timestamp (RFC 3161 token over the file, PAdES B-LTA). */
   kind?: 'signature' | 'document-timestamp';
   /** 0-based page index for the widget (default 0). */
   page?: number;
+  /** Name of the new field, or of an existing empty signature field to sign into (its page and box are used). */
   fieldName?: string;
   appearance?: AppearanceBuilder;
   reason?: string;
@@ -67,7 +71,12 @@ export const invisibleAppearance: AppearanceBuilder = (sink) => ({
 
 export function prepareSignature(pdf: Uint8Array, o: PrepareOptions, reader = openForSigning(pdf)): PreparedPdf {
   const update = new IncrementalUpdate(reader);
-  const page = reader.getPage(o.page ?? 0);
+  const existing = o.fieldName !== undefined ? listSignatureFields(reader).find((f) => f.name === o.fieldName) : undefined;
+  if (existing?.signed) {
+    throw new KysoError('INVALID_ARGUMENT', `Trường chữ ký "${existing.name}" đã được ký`, `Signature field "${existing.name}" is already signed`);
+  }
+  const pageIndex = existing?.pageRef ? reader.pageIndexOf(existing.pageRef) : undefined;
+  const page = reader.getPage(pageIndex ?? o.page ?? 0);
   const fieldName = o.fieldName ?? nextFieldName(reader, o.kind === 'document-timestamp' ? 'DocTimeStamp' : 'Signature');
 
   const sig = new PdfDict();
@@ -87,8 +96,15 @@ export function prepareSignature(pdf: Uint8Array, o: PrepareOptions, reader = op
   sig.set('Prop_Build', new PdfDict({ App: new PdfDict({ Name: PdfName.of('kyso') }) }));
   const sigRef = update.add(sig);
 
-  const { rect, ap } = (o.appearance ?? invisibleAppearance)(update, page, reader);
-  addSignatureField(update, { page, name: fieldName, signature: sigRef, rect, appearance: ap });
+  if (existing) {
+    // Signing into a pre-placed field: its widget keeps its box; a visible appearance is drawn to fill it.
+    const target = existing.rect && existing.rect[2] - existing.rect[0] > 1 && existing.rect[3] - existing.rect[1] > 1 ? existing.rect : undefined;
+    const built = o.appearance && target ? o.appearance(update, page, reader, target) : undefined;
+    fillSignatureField(update, existing, sigRef, built?.ap);
+  } else {
+    const { rect, ap } = (o.appearance ?? invisibleAppearance)(update, page, reader);
+    addSignatureField(update, { page, name: fieldName, signature: sigRef, rect, appearance: ap });
+  }
 
   const { bytes: tail, marks } = update.serialize();
   const original = reader.bytes;

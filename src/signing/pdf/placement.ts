@@ -30,8 +30,19 @@ export function lastSignerRect(reader: PdfReader, page: PageInfo): XYWH | undefi
 
 /** Turns an appearance spec into the builder the PAdES signer calls while preparing the update. */
 export function appearanceBuilder(spec: AppearanceSpec): AppearanceBuilder {
-  return (sink, page, reader) => {
+  return (sink, page, reader, target) => {
     let s = spec;
+    if (target) {
+      // An existing field's box, in page space: the image is fitted into it (a stamp makes its own field).
+      if (s.kind === 'stamp') {
+        throw new KysoError('INVALID_ARGUMENT', 'Dấu văn bản luôn ở góc trên bên phải trang 1; không ký vào trường có sẵn', 'The text stamp always goes top-right of page 1; it cannot fill an existing field');
+      }
+      const [ox, oy] = page.cropBox;
+      const displayed = toDisplayedRect([target[0] - ox, target[1] - oy, target[2] - ox, target[3] - oy], geometry(page));
+      // The form must fill the field's box exactly (a viewer stretches the appearance to the widget's /Rect), so
+      // the image is fitted and centred inside the whole box: the explicit-rect image path does exactly that.
+      if (s.kind === 'signer' || s.kind === 'seal') s = { kind: 'seal', image: s.image, rect: displayed };
+    }
     if (s.kind === 'seal' && !s.rect && !s.signerRect) {
       const signerRect = lastSignerRect(reader, page);
       if (!signerRect) {

@@ -36,6 +36,8 @@ export interface SignDocumentRequest {
   appearance?: AppearanceRequest;
   /** 0-based page for the widget; the text stamp always goes on page 1 (Decree 30 §4). */
   page?: number;
+  /** Name of the new signature field, or of an existing empty one to sign into. */
+  fieldName?: string;
   reason?: string;
   location?: string;
   contactInfo?: string;
@@ -91,6 +93,7 @@ export async function signDocument(pdf: Uint8Array, r: SignDocumentRequest): Pro
     digest: r.digest,
     scheme: r.scheme,
     page: spec.kind === 'stamp' ? 0 : r.page,
+    fieldName: r.fieldName,
     appearance: spec.kind === 'none' ? undefined : appearanceBuilder(spec),
     reason: r.reason,
     location: r.location,

@@ -15,7 +15,7 @@ const SIG_FLAGS = 3;
 const WIDGET_FLAGS = 132;
 
 export { listSignatureFields, type ExistingSignatureField } from '../../pdf/acroform.ts';
-import { listSignatureFields } from '../../pdf/acroform.ts';
+import { listSignatureFields, type ExistingSignatureField } from '../../pdf/acroform.ts';
 
 export function nextFieldName(reader: PdfReader, base = 'Signature'): string {
   const names = new Set(listSignatureFields(reader).map((f) => f.name));
@@ -58,7 +58,6 @@ export interface AddFieldParams {
 
 /** Creates the field/widget and links it into the page and the AcroForm. Returns the widget reference. */
 export function addSignatureField(update: IncrementalUpdate, p: AddFieldParams): PdfRef {
-  const reader = update.reader;
   const widget = update.add(
     new PdfDict({
       Type: N('Annot'),
@@ -84,17 +83,28 @@ export function addSignatureField(update: IncrementalUpdate, p: AddFieldParams):
     update.set(p.page.ref, page);
   }
 
-  // AcroForm: indirect (usual), direct in the catalog, or absent.
+  ensureAcroFormFields(update, [widget]);
+  return widget;
+}
+
+/**
+ * Makes sure the AcroForm exists, lists `newFields` and has /SigFlags 3 (SignaturesExist | AppendOnly).
+ * The AcroForm may be indirect (usual), direct in the catalog, or absent.
+ */
+function ensureAcroFormFields(update: IncrementalUpdate, newFields: PdfRef[]): void {
+  const reader = update.reader;
   const catalogRef = reader.catalogRef;
   const acroEntry = (update.current(catalogRef) as PdfDict).get('AcroForm');
   const acroRef = acroEntry instanceof PdfRef ? acroEntry : undefined;
   const acro = (acroRef ? reader.dict(update.current(acroRef)) : acroEntry instanceof PdfDict ? acroEntry : undefined)?.clone() ?? new PdfDict();
-  const fields = acro.get('Fields');
-  if (fields instanceof PdfRef) {
-    const arr = update.current(fields);
-    update.set(fields, [...(Array.isArray(arr) ? arr : []), widget]);
-  } else {
-    acro.set('Fields', [...(Array.isArray(fields) ? fields : []), widget]);
+  if (newFields.length) {
+    const fields = acro.get('Fields');
+    if (fields instanceof PdfRef) {
+      const arr = update.current(fields);
+      update.set(fields, [...(Array.isArray(arr) ? arr : []), ...newFields]);
+    } else {
+      acro.set('Fields', [...(Array.isArray(fields) ? fields : []), ...newFields]);
+    }
   }
   const flags = reader.resolve(acro.get('SigFlags'));
   acro.set('SigFlags', (typeof flags === 'number' ? flags : 0) | SIG_FLAGS);
@@ -104,5 +114,25 @@ export function addSignatureField(update: IncrementalUpdate, p: AddFieldParams):
     catalog.set('AcroForm', update.add(acro));
     update.set(catalogRef, catalog);
   }
-  return widget;
+}
+
+/**
+ * Signs into an existing, empty signature field (a template's pre-placed "ký tại đây" box): its /V gets the
+ * signature dictionary and its widget the new appearance; no new field is created.
+ */
+export function fillSignatureField(update: IncrementalUpdate, f: ExistingSignatureField, signature: PdfRef, appearance: PdfRef | undefined): void {
+  if (!f.field) {
+    throw new KysoError('PDF_UNSUPPORTED', `Trường chữ ký "${f.name}" không phải đối tượng gián tiếp; không ký vào được`, `Signature field "${f.name}" is a direct object and cannot be signed into`);
+  }
+  const field = (update.current(f.field) as PdfDict).clone();
+  field.set('V', signature);
+  const merged = !f.widget || f.widget.num === f.field.num;
+  if (merged && appearance) field.set('AP', new PdfDict({ N: appearance }));
+  update.set(f.field, field);
+  if (!merged && appearance && f.widget) {
+    const widget = (update.current(f.widget) as PdfDict).clone();
+    widget.set('AP', new PdfDict({ N: appearance }));
+    update.set(f.widget, widget);
+  }
+  ensureAcroFormFields(update, []);
 }
