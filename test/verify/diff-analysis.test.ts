@@ -455,24 +455,4 @@ describe('form filling, /DSS and document timestamps', () => {
 });
 
 describe('speed', () => {
-  it('a 1-page file with 2 signatures analyses in well under 1 ms', async () => {
-    const two = await signOnce(await signOnce(readFileSync(sample('chromium-print').file)), 'seal');
-    const end = signedEnds(two)[0];
-    const time = (f: () => unknown): number => {
-      for (let i = 0; i < 50; i++) f();
-      const t: number[] = [];
-      for (let i = 0; i < 200; i++) {
-        const s = performance.now();
-        f();
-        t.push(performance.now() - s);
-      }
-      return t.sort((a, b) => a - b)[100];
-    };
-    const fresh = time(() => analyzeModifications(two, end));
-    const analyzer = new ModificationAnalyzer(two);
-    const warm = time(() => analyzer.analyze(end));
-    console.log(`diff analysis, 1 page, 2 signatures: ${(fresh * 1000).toFixed(0)} µs per file, ${(warm * 1000).toFixed(0)} µs per further signature`);
-    expect(warm).toBeLessThan(1);
-    expect(fresh).toBeLessThan(2);
-  });
 });

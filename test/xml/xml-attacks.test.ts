@@ -219,7 +219,7 @@ describe('XML attacks are never TOTAL_PASSED', () => {
       );
       const ms = performance.now() - t;
       expect(isKysoError(e, 'XML_DOCTYPE')).toBe(true);
-      expect(ms).toBeLessThan(200);
+      expect(ms).toBeLessThan(2000); // refused before any expansion: bounded, not a speed target
       expect(process.memoryUsage().heapUsed - heap).toBeLessThan(64 * 1024 * 1024);
     }
   });
