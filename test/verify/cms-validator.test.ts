@@ -487,5 +487,4 @@ describe('document timestamps (ETSI.RFC3161)', () => {
   });
 });
 
-describe('performance', () => {
-});
+

@@ -454,5 +454,4 @@ describe('form filling, /DSS and document timestamps', () => {
   });
 });
 
-describe('speed', () => {
-});
+
