@@ -461,3 +461,32 @@ export function signingTimeCheck(poe: Date | undefined, claimed: Date | undefine
     `No signing time and no timestamp${unreadable.en}; certificates checked at the validation time (${isoCached(validation)})`,
   );
 }
+
+/** Collects checks by id; `list` returns them in report order, the ones never reached as NOT_RUN. */
+export class CheckSet {
+  private readonly byId = new Map<CheckId, Check>();
+  constructor(private readonly order: readonly CheckId[]) {}
+  set(c: Check): void {
+    this.byId.set(c.id, c);
+  }
+  get(id: CheckId): Check | undefined {
+    return this.byId.get(id);
+  }
+  list(because: Message): Check[] {
+    return this.order.map((id) => this.byId.get(id) ?? notRun(id, because));
+  }
+}
+
+/**
+ * CERTIFICATE_VALIDITY, REVOCATION and REVOCATION_FRESHNESS for a built chain — the same steps for a CMS and an
+ * XML signature. Revocation is only checked along a path that reaches a trust anchor.
+ */
+export async function certificateStatusChecks(chain: ChainResult, t: CheckTimes, env: CheckEnv): Promise<{ checks: Check[]; revocations: CertRevocation[] }> {
+  const validity = validityCheck(chain.chain, chain.found, t);
+  if (!chain.found) {
+    const because = { vi: 'không có chuỗi chứng thư tin cậy', en: 'no trusted certificate path' };
+    return { checks: [validity, notRun('REVOCATION', because), notRun('REVOCATION_FRESHNESS', because)], revocations: [] };
+  }
+  const rev = await revocationChecks(chain.chain, true, t, env);
+  return { checks: [validity, rev.check, rev.freshness], revocations: rev.results };
+}

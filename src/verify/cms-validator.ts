@@ -24,14 +24,14 @@ import {
   keyUsageCheck,
   notRun,
   passed,
-  revocationChecks,
+  certificateStatusChecks,
+  CheckSet,
   signatureValueCheck,
   signerReport,
   signingCertificateFoundCheck,
   signingCertificateReferenceCheck,
   signingTimeCheck,
   timesFor,
-  validityCheck,
   warning,
   type CheckEnv,
 } from './cms-checks.ts';
@@ -59,20 +59,6 @@ export const CMS_CHECK_IDS: readonly CheckId[] = [
 ];
 
 const EMPTY: EmbeddedValidationData = { certificates: [], ocspResponses: [], crls: [] };
-
-/** Collects checks by id and fills the ones never reached with NOT_RUN. */
-class Checks {
-  private readonly byId = new Map<CheckId, Check>();
-  set(c: Check): void {
-    this.byId.set(c.id, c);
-  }
-  get(id: CheckId): Check | undefined {
-    return this.byId.get(id);
-  }
-  list(because: Message): Check[] {
-    return CMS_CHECK_IDS.map((id) => this.byId.get(id) ?? notRun(id, because));
-  }
-}
 
 function timestampReport(v: TimestampValidation | undefined): TimestampReport | undefined {
   if (!v?.genTime) return undefined;
@@ -103,7 +89,7 @@ export async function validateCms(input: CmsValidationInput, ctx: ValidationCont
   } catch (e) {
     // Fail closed on anything unforeseen (a certificate pkijs cannot read, …): never a pass by accident.
     const m = e instanceof Error ? e.message : String(e);
-    const checks = new Checks();
+    const checks = new CheckSet(CMS_CHECK_IDS);
     checks.set(failed('CMS_STRUCTURE', 'FORMAT_FAILURE', `Không kiểm tra được chữ ký: ${m}`, `The signature could not be validated: ${m}`));
     return {
       checks: checks.list({ vi: 'lỗi khi kiểm tra', en: 'validation error' }),
@@ -178,7 +164,7 @@ function padesAttributesCheck(cms: ParsedCms): Check {
 
 async function validateSignature(input: CmsValidationInput, ctx: ValidationContext): Promise<CmsValidationResult> {
   const validationTime = ctx.at ?? new Date();
-  const checks = new Checks();
+  const checks = new CheckSet(CMS_CHECK_IDS);
   let cms: ParsedCms;
   try {
     cms = parseCms(input.cms);
@@ -238,17 +224,9 @@ async function validateSignature(input: CmsValidationInput, ctx: ValidationConte
 
   let revocations: CertRevocation[] = [];
   if (cert && chainResult) {
-    checks.set(validityCheck(chainResult.chain, chainResult.found, times));
-    if (chainResult.found) {
-      const rev = await revocationChecks(chainResult.chain, true, times, env);
-      revocations = rev.results;
-      checks.set(rev.check);
-      checks.set(rev.freshness);
-    } else {
-      const because = { vi: 'không có chuỗi chứng thư tin cậy', en: 'no trusted certificate path' };
-      checks.set(notRun('REVOCATION', because));
-      checks.set(notRun('REVOCATION_FRESHNESS', because));
-    }
+    const status = await certificateStatusChecks(chainResult, times, env);
+    status.checks.forEach((c) => checks.set(c));
+    revocations = status.revocations;
   }
 
   const level: CmsValidationResult['level'] = tsBest
@@ -282,7 +260,7 @@ async function validateDocumentTimestamp(input: CmsValidationInput, ctx: Validat
   }
   const { env } = environment(ctx, cms, input.embedded ?? EMPTY);
   const v = await validateTimestampToken(input.cms, input.signedContent, env);
-  const checks = new Checks();
+  const checks = new CheckSet(CMS_CHECK_IDS);
   for (const c of v.checks) checks.set(c);
   checks.set(info('PADES_ATTRIBUTES', 'Không áp dụng cho dấu thời gian tài liệu', 'Not applicable to a document timestamp'));
   if (v.valid) {

@@ -37,15 +37,14 @@ import {
   failed,
   info,
   keyUsageCheck,
-  notRun,
   passed,
-  revocationChecks,
+  certificateStatusChecks,
+  CheckSet,
   signatureValueCheck,
   signerReport,
   signingCertificateReferenceCheck,
   signingTimeCheck,
   timesFor,
-  validityCheck,
   type CheckEnv,
 } from '../cms-checks.ts';
 import type { ValidationContext } from '../cms-validation.ts';
@@ -513,16 +512,6 @@ interface RawResult {
   timestamp?: SignatureReport['timestamp'];
 }
 
-class Checks {
-  private readonly byId = new Map<CheckId, Check>();
-  set(c: Check): void {
-    this.byId.set(c.id, c);
-  }
-  list(because: Message): Check[] {
-    return XML_CHECK_IDS.map((id) => this.byId.get(id) ?? notRun(id, because));
-  }
-}
-
 /** Absolute, position-anchored path of an element, e.g. /edXML[1]/edXML:edXMLEnvelope[1]/edXML:edXMLHeader[1]. */
 export function elementPath(el: Element): string {
   const parts: string[] = [];
@@ -586,7 +575,7 @@ const essOf = (r: CertRef): EssCertId => ({ digestOid: r.digestUri, ...(r.digest
 
 async function validateSignature(doc: Document, sigEl: Element, ids: IdIndex, ctx: ValidationContext): Promise<RawResult> {
   const validationTime = ctx.at ?? new Date();
-  const checks = new Checks();
+  const checks = new CheckSet(XML_CHECK_IDS);
   const early = (c: Check, format = 'XMLDSig'): RawResult => {
     checks.set(c);
     return { checks: checks.list({ vi: 'cấu trúc chữ ký không hợp lệ', en: 'invalid signature structure' }), covered: [], paths: [], coverage: 'UNCLEAR', coversDocument: false, format };
@@ -797,17 +786,9 @@ async function validateSignature(doc: Document, sigEl: Element, ids: IdIndex, ct
 
   let revocations: CertRevocation[] = [];
   if (cert && chainResult) {
-    checks.set(validityCheck(chainResult.chain, chainResult.found, times));
-    if (chainResult.found) {
-      const rev = await revocationChecks(chainResult.chain, true, times, env);
-      revocations = rev.results;
-      checks.set(rev.check);
-      checks.set(rev.freshness);
-    } else {
-      const because = { vi: 'không có chuỗi chứng thư tin cậy', en: 'no trusted certificate path' };
-      checks.set(notRun('REVOCATION', because));
-      checks.set(notRun('REVOCATION_FRESHNESS', because));
-    }
+    const status = await certificateStatusChecks(chainResult, times, env);
+    status.checks.forEach((c) => checks.set(c));
+    revocations = status.revocations;
   }
 
   const level = tsBest ? (chainResult?.found && allEmbedded(chainResult.chain, revocations) && tsBest.embeddedOnly ? 'LT' : 'T') : 'B';
