@@ -83,6 +83,37 @@ const describe = (e: unknown): string => (isKysoError(e) ? e.en : e instanceof E
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('base64');
 const wholeSeconds = (d: Date): number => Math.floor(d.getTime() / 1000) * 1000;
 
+/** The fields every OCSP or CRL answer contributes, whichever way it was obtained. */
+interface StatusAnswer {
+  thisUpdate: Date;
+  nextUpdate?: Date;
+  revocationTime?: Date;
+  revocationReason?: RevocationReason;
+}
+
+function revocationData(
+  source: RevocationData['source'],
+  origin: RevocationData['origin'],
+  status: RevocationData['status'],
+  a: StatusAnswer,
+  producedAt: Date,
+  der: Uint8Array,
+  url?: string,
+): RevocationData {
+  return {
+    source,
+    origin,
+    status,
+    producedAt,
+    thisUpdate: a.thisUpdate,
+    der,
+    ...(a.nextUpdate ? { nextUpdate: a.nextUpdate } : {}),
+    ...(a.revocationTime ? { revocationTime: a.revocationTime } : {}),
+    ...(a.revocationReason ? { revocationReason: a.revocationReason } : {}),
+    ...(url ? { url } : {}),
+  };
+}
+
 /** Data counts as fresh when produced at or after `after` (OCSP/CRL times have one-second resolution). */
 export const isFresh = (data: RevocationData, after: Date | undefined): boolean => !after || data.producedAt.getTime() >= wholeSeconds(after);
 
@@ -110,17 +141,7 @@ function embeddedOcsp(der: Uint8Array, cert: CertInfo, issuer: CertInfo, failure
         v =
           r.status === 'unknown'
             ? 'embedded OCSP response says "unknown"'
-            : {
-                source: 'ocsp',
-                origin: 'embedded',
-                status: r.status,
-                producedAt: r.producedAt,
-                thisUpdate: r.thisUpdate,
-                der,
-                ...(r.nextUpdate ? { nextUpdate: r.nextUpdate } : {}),
-                ...(r.revocationTime ? { revocationTime: r.revocationTime } : {}),
-                ...(r.revocationReason ? { revocationReason: r.revocationReason } : {}),
-              };
+            : revocationData('ocsp', 'embedded', r.status, r, r.producedAt, der);
       } catch (e) {
         v = `embedded OCSP response: ${describe(e)}`;
       }
@@ -144,17 +165,7 @@ function embeddedCrl(der: Uint8Array, cert: CertInfo, issuer: CertInfo, failures
     else {
       try {
         const r = checkCrl(cert.cert, der, issuer.cert, { at: outline.thisUpdate });
-        v = {
-          source: 'crl',
-          origin: 'embedded',
-          status: r.status,
-          producedAt: r.thisUpdate,
-          thisUpdate: r.thisUpdate,
-          der,
-          ...(r.nextUpdate ? { nextUpdate: r.nextUpdate } : {}),
-          ...(r.revocationTime ? { revocationTime: r.revocationTime } : {}),
-          ...(r.revocationReason ? { revocationReason: r.revocationReason } : {}),
-        };
+        v = revocationData('crl', 'embedded', r.status, r, r.thisUpdate, der);
       } catch (e) {
         v = `embedded CRL: ${describe(e)}`;
       }
@@ -207,18 +218,7 @@ async function fromNetwork(cert: CertInfo, issuer: CertInfo, opts: RevocationChe
       const r = await checkOcsp(cert.cert, issuer.cert, { ...opts.network, now });
       if (r.status === 'unknown') failures.push('OCSP responder answered "unknown"');
       else {
-        data = {
-          source: 'ocsp',
-          origin: 'online',
-          status: r.status,
-          producedAt: r.producedAt,
-          thisUpdate: r.thisUpdate,
-          der: r.responseDer,
-          ...(r.nextUpdate ? { nextUpdate: r.nextUpdate } : {}),
-          ...(r.revocationTime ? { revocationTime: r.revocationTime } : {}),
-          ...(r.revocationReason ? { revocationReason: r.revocationReason } : {}),
-          ...(r.url ? { url: r.url } : {}),
-        };
+        data = revocationData('ocsp', 'online', r.status, r, r.producedAt, r.responseDer, r.url);
       }
     } catch (e) {
       failures.push(`OCSP: ${describe(e)}`);
@@ -230,18 +230,7 @@ async function fromNetwork(cert: CertInfo, issuer: CertInfo, opts: RevocationChe
       try {
         const info = await fetchCrl(url, issuer.cert, { ...opts.network, now });
         const r = checkCrl(cert.cert, info.der, issuer.cert, { at: now });
-        data = {
-          source: 'crl',
-          origin: 'online',
-          status: r.status,
-          producedAt: r.thisUpdate,
-          thisUpdate: r.thisUpdate,
-          der: info.der,
-          ...(r.nextUpdate ? { nextUpdate: r.nextUpdate } : {}),
-          ...(r.revocationTime ? { revocationTime: r.revocationTime } : {}),
-          ...(r.revocationReason ? { revocationReason: r.revocationReason } : {}),
-          ...(info.url ? { url: info.url } : {}),
-        };
+        data = revocationData('crl', 'online', r.status, r, r.thisUpdate, info.der, info.url);
         break;
       } catch (e) {
         failures.push(`CRL ${url}: ${describe(e)}`);
