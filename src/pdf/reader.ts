@@ -1,8 +1,9 @@
 // Lazy random-access reader over a PDF file: trailer, catalog, page tree and single objects on demand.
 // It never parses the whole file, so signing a 200-page document touches only a handful of objects.
 import { KysoError } from '../errors.ts';
+import { ObjectAccess } from './object-access.ts';
 import { decodeObjectStream, objectInStream, readIndirectAt, type DecodedObjStm } from './object-stream.ts';
-import { PdfDict, PdfObject, PdfRef, PdfStream } from './objects.ts';
+import { PdfDict, PdfObject, PdfRef } from './objects.ts';
 import { latin1, malformed } from './parser.ts';
 import { XrefChain, XrefEntry, notPdf, readXrefChain } from './xref.ts';
 
@@ -18,7 +19,7 @@ export interface PageInfo {
 
 const MAX_PAGE_TREE_DEPTH = 64;
 
-export class PdfReader {
+export class PdfReader extends ObjectAccess {
   readonly xref: XrefChain;
   /** Header version, e.g. "1.7". */
   readonly version: string;
@@ -27,6 +28,7 @@ export class PdfReader {
   private readonly resolving = new Set<number>();
 
   private constructor(readonly bytes: Uint8Array) {
+    super();
     const head = latin1(bytes, 0, Math.min(1024, bytes.length));
     const m = /%PDF-(\d\.\d)/.exec(head);
     if (!m) throw notPdf();
@@ -57,20 +59,6 @@ export class PdfReader {
 
   entry(num: number): XrefEntry | undefined {
     return this.xref.merged.get(num);
-  }
-
-  /** Resolves a reference (or returns a direct object unchanged). Missing objects resolve to null (§7.3.10). */
-  resolve(o: PdfObject | undefined): PdfObject {
-    if (o === undefined) return null;
-    if (!(o instanceof PdfRef)) return o;
-    return this.getObject(o.num);
-  }
-
-  dict(o: PdfObject | undefined): PdfDict | undefined {
-    const v = this.resolve(o);
-    if (v instanceof PdfDict) return v;
-    if (v instanceof PdfStream) return v.dict;
-    return undefined;
   }
 
   getObject(num: number): PdfObject {

@@ -1,8 +1,9 @@
 // Object access through an arbitrary cross-reference table: one view per revision of a file, all sharing one
 // parse cache keyed by where an object is stored (its byte offset, or its place in an object stream), so an
 // object that several revisions share is parsed once. Used by the verifier to compare revisions.
+import { ObjectAccess } from './object-access.ts';
 import { decodeObjectStream, objectInStream, readIndirectAt, type DecodedObjStm } from './object-stream.ts';
-import { PdfDict, PdfObject, PdfRef, PdfStream } from './objects.ts';
+import { PdfDict, PdfObject } from './objects.ts';
 import { malformed } from './parser.ts';
 import type { XrefEntry, XrefSection } from './xref.ts';
 
@@ -21,7 +22,7 @@ export function mergeSections(sections: readonly XrefSection[]): Map<number, Xre
 }
 
 /** A read-only view of a file through one cross-reference table (e.g. the file as it was at revision k). */
-export class RevisionView {
+export class RevisionView extends ObjectAccess {
   private readonly resolving = new Set<number>();
   /** Objects already read through this view, by number. */
   private readonly byNum = new Map<number, PdfObject>();
@@ -30,7 +31,9 @@ export class RevisionView {
     readonly store: ObjectStore,
     readonly entries: Map<number, XrefEntry>,
     readonly trailer: PdfDict,
-  ) {}
+  ) {
+    super();
+  }
 
   entry(num: number): XrefEntry | undefined {
     return this.entries.get(num);
@@ -78,19 +81,6 @@ export class RevisionView {
     } finally {
       this.resolving.delete(num);
     }
-  }
-
-  resolve(o: PdfObject | undefined): PdfObject {
-    if (o === undefined) return null;
-    if (!(o instanceof PdfRef)) return o;
-    return this.getObject(o.num);
-  }
-
-  dict(o: PdfObject | undefined): PdfDict | undefined {
-    const v = this.resolve(o);
-    if (v instanceof PdfDict) return v;
-    if (v instanceof PdfStream) return v.dict;
-    return undefined;
   }
 
   private readAt(num: number, offset: number): PdfObject {
