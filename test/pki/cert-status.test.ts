@@ -1,31 +1,20 @@
 // The pre-signing certificate check (TT 15/2025 Art. 5(1)(a)) as a user meets it: which certificates may sign,
 // what happens when the OCSP responder or the whole PKI is unreachable, and what the messages say.
+import { useTestPkiServer } from '../helpers/pki-server.ts';
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildCertificate } from '../../certs-test/cert-builder.ts';
 import { testPki } from '../../certs-test/index.ts';
 import { parseCertificate, subjectKeyIdentifier } from '../../src/pki/certificate.ts';
 import { isKysoError } from '../../src/errors.ts';
 import { assertSigningCertificate, checkSigningCertificate } from '../../src/pki/cert-status.ts';
-import { clearCrlCache } from '../../src/pki/crl-client.ts';
-import { startTestPkiServer, type TestPkiServer } from '../../src/pki/responders/test-pki-server.ts';
 import { pem } from './helpers.ts';
 import type { TestIdentityId } from '../../certs-test/index.ts';
 
-let server: TestPkiServer;
-beforeAll(async () => {
-  server = await startTestPkiServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-beforeEach(() => {
-  server.setOffline(false);
-  clearCrlCache();
-});
+const pki = useTestPkiServer();
 
 const ref = (id: TestIdentityId) => ({ certificate: pem(id), chain: [pem('ca'), pem('root-ca')] });
-const network = () => ({ rewrite: server.rewrite, timeoutMs: 2000 });
+const network = () => ({ rewrite: pki.server.rewrite, timeoutMs: 2000 });
 
 describe('checkSigningCertificate', () => {
   it('lets valid personal and seal certificates sign, confirmed by OCSP', async () => {
@@ -51,18 +40,18 @@ describe('checkSigningCertificate', () => {
   });
 
   it('falls back to the CRL when the OCSP responder is offline', async () => {
-    server.setOffline({ ocsp: true });
+    pki.server.setOffline({ ocsp: true });
     const revoked = await checkSigningCertificate(ref('revoked-signer'), { network: network(), revocation: 'require' });
     expect(revoked.revocation).toMatchObject({ status: 'revoked', source: 'crl' });
     expect(revoked.problems[0]?.code).toBe('CERT_REVOKED');
     const good = await checkSigningCertificate(ref('person-vpcp'), { network: network(), revocation: 'require' });
     expect(good).toMatchObject({ ok: true, revocation: { status: 'good', source: 'crl' } });
     expect(good.crl?.crlDer.byteLength).toBeGreaterThan(0); // the CRL at signing time, kept (TT 15 Art. 5(4))
-    expect(server.requests.ocsp).toBeGreaterThan(0);
+    expect(pki.server.requests.ocsp).toBeGreaterThan(0);
   });
 
   it("warns but allows signing when nothing answers in 'prefer' mode", async () => {
-    server.setOffline(true);
+    pki.server.setOffline(true);
     const r = await checkSigningCertificate(ref('person-vpcp'), { network: network(), revocation: 'prefer' });
     expect(r.ok).toBe(true);
     expect(r.revocation.status).toBe('unknown');
@@ -72,7 +61,7 @@ describe('checkSigningCertificate', () => {
   });
 
   it("refuses when nothing answers in 'require' mode", async () => {
-    server.setOffline(true);
+    pki.server.setOffline(true);
     const r = await checkSigningCertificate(ref('person-vpcp'), { network: network(), revocation: 'require' });
     expect(r.ok).toBe(false);
     expect(r.problems[0]?.code).toBe('CERT_STATUS_UNKNOWN');
@@ -81,19 +70,19 @@ describe('checkSigningCertificate', () => {
   });
 
   it('offline mode never touches the network', async () => {
-    const before = server.requests.total;
+    const before = pki.server.requests.total;
     const r = await checkSigningCertificate(ref('person-vpcp'), { network: { ...network(), offline: true }, revocation: 'prefer' });
     expect(r.warnings[0]?.code).toBe('CERT_STATUS_UNKNOWN');
-    expect(server.requests.total).toBe(before);
+    expect(pki.server.requests.total).toBe(before);
   });
 
   it('refuses an expired certificate without asking the network', async () => {
-    const before = server.requests.total;
+    const before = pki.server.requests.total;
     const r = await checkSigningCertificate(ref('expired-signer'), { network: network(), revocation: 'require' });
     expect(r.ok).toBe(false);
     expect(r.problems[0]).toMatchObject({ code: 'CERT_EXPIRED' });
     expect(r.problems[0]!.vi).toContain('đã hết hiệu lực từ 15/01/2025 06:59');
-    expect(server.requests.total).toBe(before);
+    expect(pki.server.requests.total).toBe(before);
     await expect(assertSigningCertificate(ref('expired-signer'), { revocation: 'off' })).rejects.toMatchObject({ code: 'CERT_EXPIRED' });
   });
 
@@ -123,9 +112,9 @@ describe('checkSigningCertificate', () => {
   });
 
   it('finds a missing issuer through caIssuers (AIA)', async () => {
-    const before = server.requests.certs;
+    const before = pki.server.requests.certs;
     const r = await checkSigningCertificate({ certificate: pem('person-ministry') }, { network: network(), revocation: 'require' });
     expect(r).toMatchObject({ ok: true, revocation: { status: 'good' } });
-    expect(server.requests.certs).toBe(before + 1);
+    expect(pki.server.requests.certs).toBe(before + 1);
   });
 });

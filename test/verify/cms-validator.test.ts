@@ -1,10 +1,10 @@
 // validateCms against real signatures and the real test PKI server (OCSP, CRL, TSA): no mocks.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { useTestPkiServer } from '../helpers/pki-server.ts';
+import { describe, expect, it } from 'vitest';
 import { testPki } from '../../certs-test/index.ts';
 import { parseCms } from '../../src/pki/cms/cms-parser.ts';
-import { clearCrlCache } from '../../src/pki/crl-client.ts';
 import { checkOcsp } from '../../src/pki/ocsp-client.ts';
-import { startTestPkiServer, type TestPkiServer } from '../../src/pki/responders/test-pki-server.ts';
+import { startTestPkiServer } from '../../src/pki/responders/test-pki-server.ts';
 import { requestTimestamp } from '../../src/pki/tsp-client.ts';
 import { validateCms } from '../../src/verify/cms-validator.ts';
 import { clearRevocationCache } from '../../src/verify/revocation-validator.ts';
@@ -23,18 +23,7 @@ import {
   untrustedIdentity,
 } from './cms-test-helpers.ts';
 
-let server: TestPkiServer;
-beforeAll(async () => {
-  server = await startTestPkiServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-beforeEach(() => {
-  server.setOffline(false);
-  clearRevocationCache();
-  clearCrlCache();
-});
+const pki = useTestPkiServer();
 
 const REVOKED_AT = new Date('2025-09-15T03:00:00Z');
 
@@ -47,7 +36,7 @@ async function validate(cms: Uint8Array, o: { parts?: readonly Uint8Array[]; cla
       ...(o.claimed === null ? {} : { claimedSigningTime: o.claimed ?? new Date() }),
       ...(o.embedded ? { embedded: { certificates: [], ocspResponses: [], crls: [], ...o.embedded } } : {}),
     },
-    contextFor(server, o.offline ? { offline: true } : {}),
+    contextFor(pki.server, o.offline ? { offline: true } : {}),
   );
 }
 
@@ -158,7 +147,7 @@ describe('integrity and signature value', () => {
   });
 
   it('damaged signatures (random bit flips) never make validateCms throw', async () => {
-    const cms = await sign('person-ministry', { tsa: server });
+    const cms = await sign('person-ministry', { tsa: pki.server });
     const ctx = contextFor(undefined, { offline: true });
     let seed = 7;
     const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
@@ -205,10 +194,10 @@ describe('signing certificate and trust', () => {
   it('missing intermediate: fetched from caIssuers (AIA) online, not found offline', async () => {
     const caDer = certDer('ca');
     const cms = rewriteCertificates(await sign('person-vpcp'), (d) => !sameBytes(d, caDer));
-    const before = server.requests.certs;
+    const before = pki.server.requests.certs;
     const online = await validate(cms);
     expect(check(online, 'CERTIFICATE_CHAIN').status).toBe('PASSED');
-    expect(server.requests.certs).toBeGreaterThan(before);
+    expect(pki.server.requests.certs).toBeGreaterThan(before);
 
     const offline = await validate(cms, { offline: true });
     expect(check(offline, 'CERTIFICATE_CHAIN')).toMatchObject({ status: 'FAILED', subIndication: 'NO_CERTIFICATE_CHAIN_FOUND' });
@@ -267,7 +256,7 @@ describe('revocation', () => {
   });
 
   it('revoked signer with a timestamp after the revocation → REVOKED', async () => {
-    const r = await validate(await sign('revoked-signer', { tsa: server }));
+    const r = await validate(await sign('revoked-signer', { tsa: pki.server }));
     expect(r.proofOfExistence).toBeDefined();
     expect(check(r, 'REVOCATION')).toMatchObject({ status: 'FAILED', subIndication: 'REVOKED' });
   });
@@ -288,7 +277,7 @@ describe('revocation', () => {
   });
 
   it('OCSP and CRL both unreachable → REVOCATION FAILED TRY_LATER (never passed)', async () => {
-    server.setOffline({ ocsp: true, crl: true });
+    pki.server.setOffline({ ocsp: true, crl: true });
     const r = await validate(await sign('person-vpcp'));
     expect(check(r, 'REVOCATION')).toMatchObject({ status: 'FAILED', subIndication: 'TRY_LATER' });
     expect(check(r, 'REVOCATION').message.vi).toContain('Không xác định được tình trạng thu hồi');
@@ -298,12 +287,12 @@ describe('revocation', () => {
   });
 
   it('OCSP unreachable only → the CRL decides', async () => {
-    server.setOffline({ ocsp: true });
-    const crlBefore = server.requests.crl;
+    pki.server.setOffline({ ocsp: true });
+    const crlBefore = pki.server.requests.crl;
     const r = await validate(await sign('person-vpcp'));
     expect(check(r, 'REVOCATION').status).toBe('PASSED');
     expect(check(r, 'REVOCATION').message.en).toContain('online CRL');
-    expect(server.requests.crl).toBeGreaterThan(crlBefore);
+    expect(pki.server.requests.crl).toBeGreaterThan(crlBefore);
 
     const revoked = await validate(await sign('revoked-signer'));
     expect(check(revoked, 'REVOCATION')).toMatchObject({ status: 'FAILED', subIndication: 'REVOKED' });
@@ -312,27 +301,27 @@ describe('revocation', () => {
 
   it('offline with embedded OCSP responses → passes without touching the network', async () => {
     const claimed = new Date(Date.now() - 1000); // signed before the answers were fetched (REVOCATION_FRESHNESS)
-    const net = { rewrite: server.rewrite };
+    const net = { rewrite: pki.server.rewrite };
     const leafOcsp = await checkOcsp(certDer('person-vpcp'), certDer('ca'), net);
     const caOcsp = await checkOcsp(certDer('ca'), certDer('root-ca'), net);
     const cms = await sign('person-vpcp');
     clearRevocationCache();
-    const before = server.requests.total;
+    const before = pki.server.requests.total;
     const r = await validate(cms, { claimed, offline: true, embedded: { ocspResponses: [leafOcsp.responseDer, caOcsp.responseDer] } });
-    expect(server.requests.total).toBe(before);
+    expect(pki.server.requests.total).toBe(before);
     expect(failures(r)).toEqual([]);
     expect(check(r, 'REVOCATION').message.vi).toContain('theo OCSP lưu trong tài liệu');
 
     // Offline without the embedded data: undetermined, not passed.
     const none = await validate(cms, { offline: true });
     expect(check(none, 'REVOCATION')).toMatchObject({ status: 'FAILED', subIndication: 'TRY_LATER' });
-    expect(server.requests.total).toBe(before);
+    expect(pki.server.requests.total).toBe(before);
   });
 
   it('embedded CRLs work offline too, and a revoked entry in them is found', async () => {
     const claimed = new Date(Date.now() - 1000);
-    const caCrl = new Uint8Array(await (await fetch(`${server.url}/crl/ca.crl`)).arrayBuffer());
-    const rootCrl = new Uint8Array(await (await fetch(`${server.url}/crl/root.crl`)).arrayBuffer());
+    const caCrl = new Uint8Array(await (await fetch(`${pki.server.url}/crl/ca.crl`)).arrayBuffer());
+    const rootCrl = new Uint8Array(await (await fetch(`${pki.server.url}/crl/root.crl`)).arrayBuffer());
     const good = await validate(await sign('person-vpcp'), { claimed, offline: true, embedded: { crls: [caCrl, rootCrl] } });
     expect(failures(good)).toEqual([]);
     expect(check(good, 'REVOCATION').message.vi).toContain('theo CRL lưu trong tài liệu');
@@ -341,7 +330,7 @@ describe('revocation', () => {
   });
 
   it('revocation data older than the signing time → REVOCATION_FRESHNESS fails (a warning by policy)', async () => {
-    const net = { rewrite: server.rewrite };
+    const net = { rewrite: pki.server.rewrite };
     const leafOcsp = await checkOcsp(certDer('person-vpcp'), certDer('ca'), net);
     const caOcsp = await checkOcsp(certDer('ca'), certDer('root-ca'), net);
     const r = await validate(await sign('person-vpcp'), { offline: true, claimed: new Date(Date.now() + 10 * 60_000), embedded: { ocspResponses: [leafOcsp.responseDer, caOcsp.responseDer] } });
@@ -352,10 +341,10 @@ describe('revocation', () => {
   it('answers are cached: a second validation asks no responder', async () => {
     const cms = await sign('person-vpcp');
     await validate(cms);
-    const before = server.requests.total;
+    const before = pki.server.requests.total;
     const again = await validate(cms, { claimed: new Date(Date.now() - 60_000) });
     expect(failures(again)).toEqual([]);
-    expect(server.requests.total).toBe(before);
+    expect(pki.server.requests.total).toBe(before);
   });
 });
 
@@ -375,7 +364,7 @@ describe('certificate validity', () => {
   });
 
   it('expired signer with a timestamp (POE after expiry) → EXPIRED', async () => {
-    const r = await validate(await sign('expired-signer', { tsa: server }));
+    const r = await validate(await sign('expired-signer', { tsa: pki.server }));
     expect(r.proofOfExistence).toBeDefined();
     expect(check(r, 'CERTIFICATE_VALIDITY')).toMatchObject({ status: 'FAILED', subIndication: 'EXPIRED' });
     expect(check(r, 'CERTIFICATE_VALIDITY').message.vi).toContain('theo dấu thời gian');
@@ -384,7 +373,7 @@ describe('certificate validity', () => {
   it('a validation time (--at) before the certificate was issued → NOT_YET_VALID, even with a later claimed time', async () => {
     const r = await validateCms(
       { kind: 'signature', cms: await sign('person-vpcp'), signedContent: content, claimedSigningTime: new Date() },
-      contextFor(server, { at: new Date('2024-06-01T00:00:00Z') }),
+      contextFor(pki.server, { at: new Date('2024-06-01T00:00:00Z') }),
     );
     expect(check(r, 'CERTIFICATE_VALIDITY')).toMatchObject({ status: 'FAILED', subIndication: 'NOT_YET_VALID' });
     expect(check(r, 'CERTIFICATE_VALIDITY').message.vi).toContain('tại thời điểm kiểm tra');
@@ -399,7 +388,7 @@ describe('certificate validity', () => {
 describe('timestamps (B-T, B-LT)', () => {
   it('a valid signature timestamp gives POE = genTime and level B-T', async () => {
     const before = Date.now();
-    const r = await validate(await sign('person-vpcp', { tsa: server }));
+    const r = await validate(await sign('person-vpcp', { tsa: pki.server }));
     expect(failures(r)).toEqual([]);
     expect(r.level).toBe('B-T');
     const poe = r.proofOfExistence!.getTime();
@@ -413,17 +402,17 @@ describe('timestamps (B-T, B-LT)', () => {
   });
 
   it('B-LT: with every OCSP answer embedded (signer, CA, TSA), offline', async () => {
-    const net = { rewrite: server.rewrite };
-    const cms = await sign('person-ministry', { tsa: server });
+    const net = { rewrite: pki.server.rewrite };
+    const cms = await sign('person-ministry', { tsa: pki.server });
     const ocsps = await Promise.all([
       checkOcsp(certDer('person-ministry'), certDer('ca'), net),
       checkOcsp(certDer('ca'), certDer('root-ca'), net),
       checkOcsp(certDer('tsa'), certDer('ca'), net),
     ]);
     clearRevocationCache();
-    const before = server.requests.total;
+    const before = pki.server.requests.total;
     const r = await validate(cms, { offline: true, embedded: { ocspResponses: ocsps.map((o) => o.responseDer) } });
-    expect(server.requests.total).toBe(before);
+    expect(pki.server.requests.total).toBe(before);
     expect(failures(r)).toEqual([]);
     expect(r.level).toBe('B-LT');
     // Without the TSA's OCSP answer, the timestamp cannot be validated offline: B-B, TIMESTAMP undetermined.
@@ -433,7 +422,7 @@ describe('timestamps (B-T, B-LT)', () => {
   });
 
   it('a tampered timestamp token → TIMESTAMP FAILED, no POE', async () => {
-    const cms = await sign('person-vpcp', { tsa: server });
+    const cms = await sign('person-vpcp', { tsa: pki.server });
     const token = parseCms(cms).signer.signatureTimestamps[0]!;
     const tokenSig = parseCms(token).signer.signature;
     const at = Buffer.from(cms).indexOf(Buffer.from(tokenSig)) + 5;
@@ -445,7 +434,7 @@ describe('timestamps (B-T, B-LT)', () => {
   });
 
   it('a timestamp over another signature value → TIMESTAMP HASH_FAILURE', async () => {
-    const stolen = (await requestTimestamp(new Uint8Array([1, 2, 3]), 'SHA-256', { url: `${testPki.baseUrl}/tsa`, rewrite: server.rewrite })).tokenDer;
+    const stolen = (await requestTimestamp(new Uint8Array([1, 2, 3]), 'SHA-256', { url: `${testPki.baseUrl}/tsa`, rewrite: pki.server.rewrite })).tokenDer;
     const { signCadesDetached } = await import('../../src/pki/cms/cades-detached.ts');
     const { signerOf, contentDigest } = await import('./cms-test-helpers.ts');
     const cms = await signCadesDetached({ signer: signerOf('person-vpcp'), contentDigest: contentDigest(), timestamp: async () => stolen });
@@ -457,12 +446,12 @@ describe('timestamps (B-T, B-LT)', () => {
 describe('document timestamps (ETSI.RFC3161)', () => {
   const docTs = async (parts: readonly Uint8Array[]) => {
     const h = await import('./cms-test-helpers.ts');
-    return (await requestTimestamp({ digest: h.contentDigest('SHA-256', parts) }, 'SHA-256', { url: `${testPki.baseUrl}/tsa`, rewrite: server.rewrite })).tokenDer;
+    return (await requestTimestamp({ digest: h.contentDigest('SHA-256', parts) }, 'SHA-256', { url: `${testPki.baseUrl}/tsa`, rewrite: pki.server.rewrite })).tokenDer;
   };
 
   it('a token over the signed content passes; signer = the TSA', async () => {
     const token = await docTs(content);
-    const r = await validateCms({ kind: 'document-timestamp', cms: token, signedContent: content }, contextFor(server));
+    const r = await validateCms({ kind: 'document-timestamp', cms: token, signedContent: content }, contextFor(pki.server));
     expect(failures(r)).toEqual([]);
     expect(r.signer?.commonName).toBe('Test Ban Cơ yếu TSA');
     expect(r.level).toBe('B-T');
@@ -475,14 +464,14 @@ describe('document timestamps (ETSI.RFC3161)', () => {
   it('the same token over other content fails with HASH_FAILURE', async () => {
     const token = await docTs(content);
     const other = [content[0]!, flipped(content[1]!, 3)];
-    const r = await validateCms({ kind: 'document-timestamp', cms: token, signedContent: other }, contextFor(server));
+    const r = await validateCms({ kind: 'document-timestamp', cms: token, signedContent: other }, contextFor(pki.server));
     expect(check(r, 'MESSAGE_DIGEST')).toMatchObject({ status: 'FAILED', subIndication: 'HASH_FAILURE' });
     expect(check(r, 'TIMESTAMP')).toMatchObject({ status: 'FAILED', subIndication: 'HASH_FAILURE' });
     expect(r.proofOfExistence).toBeUndefined();
   });
 
   it('a signature (not a token) given as document timestamp → FORMAT_FAILURE', async () => {
-    const r = await validateCms({ kind: 'document-timestamp', cms: await sign('person-vpcp'), signedContent: content }, contextFor(server));
+    const r = await validateCms({ kind: 'document-timestamp', cms: await sign('person-vpcp'), signedContent: content }, contextFor(pki.server));
     expect(check(r, 'CMS_STRUCTURE')).toMatchObject({ status: 'FAILED', subIndication: 'FORMAT_FAILURE' });
   });
 });

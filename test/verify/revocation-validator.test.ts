@@ -1,8 +1,8 @@
 // Revocation: embedded before online, verification of embedded answers, caching, and the POE-based assessment.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { useTestPkiServer } from '../helpers/pki-server.ts';
+import { describe, expect, it } from 'vitest';
 import { clearCrlCache } from '../../src/pki/crl-client.ts';
 import { checkOcsp } from '../../src/pki/ocsp-client.ts';
-import { startTestPkiServer, type TestPkiServer } from '../../src/pki/responders/test-pki-server.ts';
 import { certInfo } from '../../src/verify/cert-info.ts';
 import {
   assessOne,
@@ -13,37 +13,26 @@ import {
 } from '../../src/verify/revocation-validator.ts';
 import { certDer, flipped } from './cms-test-helpers.ts';
 
-let server: TestPkiServer;
-beforeAll(async () => {
-  server = await startTestPkiServer();
-});
-afterAll(async () => {
-  await server.close();
-});
-beforeEach(() => {
-  server.setOffline(false);
-  clearRevocationCache();
-  clearCrlCache();
-});
+const pki = useTestPkiServer();
 
 const leaf = certInfo(certDer('person-vpcp'));
 const revoked = certInfo(certDer('revoked-signer'));
 const ca = certInfo(certDer('ca'));
-const net = () => ({ rewrite: server.rewrite, timeoutMs: 3000 });
+const net = () => ({ rewrite: pki.server.rewrite, timeoutMs: 3000 });
 
 describe('checkCertificateRevocation', () => {
   it('asks OCSP online, then answers from the cache until nextUpdate', async () => {
     const first = await checkCertificateRevocation(leaf, ca, { network: net() });
     expect(first).toMatchObject({ status: 'good', used: { source: 'ocsp', origin: 'online' } });
     expect(first.used?.cached).toBeUndefined();
-    const before = server.requests.total;
+    const before = pki.server.requests.total;
     const second = await checkCertificateRevocation(leaf, ca, { network: net() });
     expect(second.used?.cached).toBe(true);
-    expect(server.requests.total).toBe(before);
+    expect(pki.server.requests.total).toBe(before);
     // An answer older than the time that must be covered is refreshed.
     const fresh = await checkCertificateRevocation(leaf, ca, { network: net(), freshAfter: new Date(Date.now() + 2000) });
     expect(fresh.used?.cached).toBeUndefined();
-    expect(server.requests.total).toBeGreaterThan(before);
+    expect(pki.server.requests.total).toBeGreaterThan(before);
   });
 
   it('reports revocation time and reason', async () => {
@@ -54,13 +43,13 @@ describe('checkCertificateRevocation', () => {
   });
 
   it('falls back to the CRL, and says why when nothing answers', async () => {
-    server.setOffline({ ocsp: true });
+    pki.server.setOffline({ ocsp: true });
     const viaCrl = await checkCertificateRevocation(revoked, ca, { network: net() });
     expect(viaCrl).toMatchObject({ status: 'revoked', used: { source: 'crl', origin: 'online' } });
     expect(viaCrl.failures.join()).toContain('OCSP');
     clearRevocationCache();
     clearCrlCache(); // the CRL client's own cache would answer otherwise
-    server.setOffline(true);
+    pki.server.setOffline(true);
     const none = await checkCertificateRevocation(leaf, ca, { network: net() });
     expect(none.status).toBe('unknown');
     expect(none.failures.some((f) => f.startsWith('OCSP'))).toBe(true);
@@ -74,11 +63,11 @@ describe('checkCertificateRevocation', () => {
     const mine = (await checkOcsp(leaf.der, ca.der, net())).responseDer;
     const other = (await checkOcsp(revoked.der, ca.der, net())).responseDer;
     clearRevocationCache();
-    const before = server.requests.total;
+    const before = pki.server.requests.total;
     const r = await checkCertificateRevocation(leaf, ca, { offline: true, embedded: { ocspResponses: [other, mine], crls: [] } });
     expect(r).toMatchObject({ status: 'good', used: { origin: 'embedded', source: 'ocsp' } });
     expect(r.embedded).toBe(r.used);
-    expect(server.requests.total).toBe(before);
+    expect(pki.server.requests.total).toBe(before);
 
     // A forged answer (signature broken) is not evidence.
     const sigAt = mine.length - 20;
@@ -95,14 +84,14 @@ describe('checkCertificateRevocation', () => {
     const mine = (await checkOcsp(leaf.der, ca.der, net())).responseDer;
     clearRevocationCache();
     const embedded = { ocspResponses: [mine], crls: [] };
-    const before = server.requests.ocsp;
+    const before = pki.server.requests.ocsp;
     const noPoe = await checkCertificateRevocation(leaf, ca, { network: net(), embedded });
     expect(noPoe.used?.origin).toBe('online');
     expect(noPoe.embedded?.origin).toBe('embedded');
-    expect(server.requests.ocsp).toBe(before + 1);
+    expect(pki.server.requests.ocsp).toBe(before + 1);
     const withPoe = await checkCertificateRevocation(leaf, ca, { network: net(), embedded, hasPoe: true, freshAfter: new Date(Date.now() - 60_000) });
     expect(withPoe.used?.origin).toBe('embedded');
-    expect(server.requests.ocsp).toBe(before + 1);
+    expect(pki.server.requests.ocsp).toBe(before + 1);
   });
 
   it('an OCSP responder certificate with ocsp-nocheck is exempt', async () => {
