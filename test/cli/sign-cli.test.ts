@@ -1,5 +1,5 @@
 // The `kyso sign` command as a user runs it: a real child process, real files, real PKI server.
-import { spawn } from 'node:child_process';
+import { runKyso, type CliRun } from '../helpers/cli.ts';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,27 +14,12 @@ const ROOT = join(import.meta.dirname, '../..');
 const IMAGES = join(ROOT, 'test/fixtures/images');
 const input = samples.find((s) => s.id === 'pdflib-table')!.file;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 let server: TestPkiServer;
 let env: NodeJS.ProcessEnv;
 let dir: string;
 
-function kyso(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [join(ROOT, 'bin/kyso.js'), ...args], { cwd: dir, env });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const kyso = (args: string[]): Promise<CliRun> => runKyso(args, { cwd: dir, env });
 
 const p12 = (id: Parameters<typeof testPki.identity>[0]) => ['--p12', testPki.identity(id).p12, '--password', testPki.password];
 const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');

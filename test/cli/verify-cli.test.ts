@@ -1,6 +1,6 @@
 // `kyso verify` as a user runs it: the real binary in a child process (async spawn: the test PKI server lives
 // in this process), files signed in the test with the real signer.
-import { spawn } from 'node:child_process';
+import { runKyso, type CliRun } from '../helpers/cli.ts';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,11 +14,6 @@ import { IMAGES, signerOf } from '../helpers/signing.ts';
 const ROOT = join(import.meta.dirname, '../..');
 const input = samples.find((s) => s.id === 'pdflib-table')!.file;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 let server: TestPkiServer;
 let env: NodeJS.ProcessEnv;
@@ -28,17 +23,7 @@ let tampered: string;
 let unsigned: string;
 let batch: string;
 
-function kyso(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [join(ROOT, 'bin/kyso.js'), ...args], { cwd: dir, env });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const kyso = (args: string[]): Promise<CliRun> => runKyso(args, { cwd: dir, env });
 
 const SEVEN_FIELDS = [
   'Tổ chức cung cấp dịch vụ chứng thực chữ ký số',
