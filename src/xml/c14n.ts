@@ -1,6 +1,8 @@
 // XML canonicalization over the @xmldom DOM: Canonical XML 1.0 and 1.1 (inclusive) and Exclusive XML
 // Canonicalization 1.0, each with or without comments, for the node-sets XML signatures actually use: a whole
-// document or one element's subtree, optionally minus one subtree (the enveloped-signature transform).
+// document or one element's subtree, optionally minus some subtrees (the enveloped-signature transform removes
+// the ds:Signature; an XPath Filter 2.0 "subtract" transform removes the subtrees its expression selects — the
+// caller evaluates the expression, this module only leaves the given subtrees out).
 // Pure format mechanics: no crypto, no signature semantics.
 //
 // Why our own (and not xmldsigjs/xml-crypto): canonicalization is the hot path of XML signing and verification
@@ -36,8 +38,12 @@ export interface C14nOptions {
   comments?: boolean;
   /** Exclusive only: the InclusiveNamespaces PrefixList ("#default" for the default namespace). */
   inclusivePrefixes?: readonly string[];
-  /** A subtree left out of the node-set (the enveloped-signature transform: the ds:Signature element). */
-  exclude?: Node | null;
+  /**
+   * Subtrees left out of the node-set: the enveloped-signature transform's ds:Signature element, plus the apexes
+   * an XPath Filter 2.0 subtract transform selected (a subtree's element, attributes, namespaces and descendants
+   * all go; the text around it stays).
+   */
+  exclude?: Node | readonly Node[] | null;
 }
 
 const NS_XMLNS = 'http://www.w3.org/2000/xmlns/';
@@ -58,8 +64,13 @@ interface Ctx {
   v11: boolean;
   comments: boolean;
   inclusive: ReadonlySet<string>;
+  /** The one excluded subtree (the common case: a single identity comparison per node)… */
   exclude: Node | null;
+  /** …or several, looked up in a set. */
+  excludeSet: ReadonlySet<Node> | null;
 }
+
+const excluded = (ctx: Ctx, n: Node): boolean => n === ctx.exclude || (ctx.excludeSet !== null && ctx.excludeSet.has(n));
 
 function unsupported(en: string, vi: string): KysoError {
   return new KysoError('XML_MALFORMED', `Không chuẩn hóa được XML: ${vi}`, `Cannot canonicalize the XML: ${en}`);
@@ -104,13 +115,19 @@ function render(node: Document | Element, opts: C14nOptions, out: Sink): void {
     v11: m === C14N.c14n11 || m === C14N.c14n11WithComments,
     comments: opts.comments ?? m.endsWith('#WithComments'),
     inclusive: new Set((opts.inclusivePrefixes ?? []).map((p) => (p === '#default' ? '' : p))),
-    exclude: opts.exclude ?? null,
+    exclude: null,
+    excludeSet: null,
   };
+  const ex = opts.exclude;
+  if (Array.isArray(ex)) {
+    if (ex.length === 1) ctx.exclude = ex[0]!;
+    else if (ex.length > 1) ctx.excludeSet = new Set(ex);
+  } else ctx.exclude = (ex as Node | null | undefined) ?? null;
   if (node.nodeType === DOCUMENT) {
     const doc = node as Document;
     let afterRoot = false;
     for (let c = doc.firstChild; c; c = c.nextSibling) {
-      if (c === ctx.exclude) continue;
+      if (excluded(ctx, c)) continue;
       if (c.nodeType === ELEMENT) {
         renderElement(c as Element, new Map(), new Map(), undefined, ctx, out);
         afterRoot = true;
@@ -127,7 +144,7 @@ function render(node: Document | Element, opts: C14nOptions, out: Sink): void {
   }
   if (node.nodeType !== ELEMENT) throw unsupported('only a document or an element can be canonicalized', 'chỉ chuẩn hóa được tài liệu hoặc phần tử');
   const el = node as Element;
-  if (el === ctx.exclude) return;
+  if (excluded(ctx, el)) return;
   // A subtree: the apex element's ancestors are outside the node-set. Inclusive canonicalization renders every
   // namespace in scope and (1.0: all, 1.1: xml:lang and xml:space) inherited xml:* attributes on the apex.
   const inScope: NsMap = new Map();
@@ -249,17 +266,17 @@ function renderElement(el: Element, parentScope: NsMap, rendered: NsMap, inherit
   for (let c = el.firstChild; c; c = c.nextSibling) {
     switch (c.nodeType) {
       case ELEMENT:
-        if (c !== ctx.exclude) renderElement(c as Element, scope, childRendered, undefined, ctx, out);
+        if (!excluded(ctx, c)) renderElement(c as Element, scope, childRendered, undefined, ctx, out);
         break;
       case TEXT:
       case CDATA:
         out.push(escapeText((c as unknown as { data: string }).data));
         break;
       case COMMENT:
-        if (ctx.comments && c !== ctx.exclude) renderLeaf(c, out);
+        if (ctx.comments && !excluded(ctx, c)) renderLeaf(c, out);
         break;
       case PI:
-        if (c !== ctx.exclude) renderLeaf(c, out);
+        if (!excluded(ctx, c)) renderLeaf(c, out);
         break;
       default:
         // Entity references cannot occur: DTDs are refused before parsing (safe-parser.ts).

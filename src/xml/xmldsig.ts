@@ -1,7 +1,7 @@
 // XMLDSig / XAdES vocabulary shared by the XML signer and verifier: namespaces, algorithm URIs and the
 // conversion between the DER ECDSA signatures our Signer returns and the r||s form XMLDSig carries (RFC 4050
 // / RFC 6931 §2.3.6). Format mechanics only: nothing here signs or verifies.
-import type { Element, Node } from '@xmldom/xmldom';
+import type { Document, Element, Node } from '@xmldom/xmldom';
 import type { DigestAlgorithm, SignatureScheme } from '../pki/signer.ts';
 import { C14N } from './c14n.ts';
 
@@ -14,6 +14,8 @@ export const NS = {
 
 export const TRANSFORM = {
   enveloped: 'http://www.w3.org/2000/09/xmldsig#enveloped-signature',
+  /** XML-Signature XPath Filter 2.0 (https://www.w3.org/TR/xmldsig-filter2/); only the edXML trace filter below. */
+  xpathFilter2: 'http://www.w3.org/2002/06/xmldsig-filter2',
   ...C14N,
 } as const;
 
@@ -159,4 +161,125 @@ export function indexIds(root: Element): IdIndex {
     for (let c = el.lastChild; c; c = c.previousSibling) if (c.nodeType === 1) stack.push(c);
   }
   return { byId, duplicates: [...duplicates] };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The edXML routing trace, left out of a package signature
+//
+// QCVN 102 has every hop (sender, national platform, receiver) append a TraceHeader {OrganId, Timestamp} to
+// edXMLHeader/TraceHeaderList of a package that is already signed. A signature over the whole document breaks at
+// the first hop, so kyso signs edXML packages and status packets with one more transform on the URI="" Reference,
+// after enveloped-signature and before exclusive C14N: an XPath Filter 2.0 "subtract" whose expression selects
+//   (a) every TraceHeader child of edXMLHeader/TraceHeaderList, and
+//   (b) a TraceHeaderList that has no element child other than TraceHeader (so that a hop can create the list
+//       in a packet signed without one, e.g. a status packet).
+// Why not the whole TraceHeaderList: it also carries Bussiness (DocumentId, BussinessDocType new/recall/update/
+// replace, reason, receivers) — what the package does to the document. That must stay signed: a list holding any
+// other element is never removed, so removing, adding or editing its Bussiness changes the signed data.
+//
+// The expression is absolute (`/edXML:edXML/…`): xmlsec1 1.2.x evaluates XPath Filter 2.0 expressions with no
+// context node (only the document), so a relative one selects nothing there; and it registers the namespace
+// prefixes declared on the XPath element and its ancestors, so the element declares `edXML` itself.
+// Exclusive C14N of SignedInfo leaves that declaration out of what is signed (the prefix is only used in text);
+// the verifier therefore accepts no binding other than the document element's own namespace, which is signed.
+// Verifiers accept exactly these expressions, one per edXML layout, and evaluate them by the DOM walk below
+// (mirroring XPath step by step), never with a general XPath engine.
+
+export const EDXML_TRACE_NAMESPACES: readonly string[] = ['http://www.mic.gov.vn/TBT/QCVN_102_2016', 'http://www.go.vn/eDoc'];
+
+/** The prefix the trace filter's expression uses (declared on its XPath element). */
+export const EDXML_TRACE_PREFIX = 'edXML';
+
+/**
+ * Element names from the document element down to the element holding MessageHeader and TraceHeaderList:
+ * edXML → edXMLEnvelope → edXMLHeader (QCVN 102), the go.vn root envelope with edXMLHeader, and the flattened
+ * go.vn form with the header's children directly in the envelope.
+ */
+const TRACE_HEADER_PATHS: readonly (readonly string[])[] = [
+  ['edXML', 'edXMLEnvelope', 'edXMLHeader'],
+  ['edXMLEnvelope', 'edXMLHeader'],
+  ['EdXMLEnvelope', 'edXMLHeader'],
+  ['edXMLEnvelope'],
+  ['EdXMLEnvelope'],
+];
+
+/** Where the trace lives in one document: the namespace and the header path (one of TRACE_HEADER_PATHS). */
+export interface EdxmlTraceLayout {
+  namespace: string;
+  headerPath: readonly string[];
+}
+
+/** The XPath Filter 2.0 expression of a layout (see the section comment). */
+export function edxmlTraceXPath(headerPath: readonly string[]): string {
+  const p = EDXML_TRACE_PREFIX;
+  const header = headerPath.map((n) => `/${p}:${n}`).join('');
+  return `${header}/${p}:TraceHeaderList[not(*[not(self::${p}:TraceHeader)])] | ${header}/${p}:TraceHeaderList/${p}:TraceHeader`;
+}
+
+const TRACE_XPATHS = new Map<string, readonly string[]>(TRACE_HEADER_PATHS.map((path) => [edxmlTraceXPath(path), path]));
+
+/** The header path whose expression `expr` is exactly (surrounding white space aside), else undefined. */
+export const edxmlTraceHeaderPathOf = (expr: string): readonly string[] | undefined => TRACE_XPATHS.get(expr.trim());
+
+const elementChildren = (el: Element, ns?: string, local?: string): Element[] => {
+  const out: Element[] = [];
+  for (let c = el.firstChild; c; c = c.nextSibling) {
+    if (c.nodeType !== 1) continue;
+    const e = c as Element;
+    if (ns === undefined || (e.namespaceURI === ns && e.localName === local)) out.push(e);
+  }
+  return out;
+};
+
+/** Every element the header path selects (XPath: all matches at each step, not the first). */
+function headersOf(doc: Document, layout: EdxmlTraceLayout): Element[] {
+  const root = doc.documentElement;
+  const [first, ...rest] = layout.headerPath;
+  if (!root || root.namespaceURI !== layout.namespace || root.localName !== first) return [];
+  let level: Element[] = [root];
+  for (const name of rest) level = level.flatMap((e) => elementChildren(e, layout.namespace, name));
+  return level;
+}
+
+/**
+ * The layout of an edXML package or status packet for signing with the trace filter (the first header path the
+ * document has), or undefined for any other XML.
+ */
+export function edxmlTraceLayout(doc: Document): EdxmlTraceLayout | undefined {
+  const ns = doc.documentElement?.namespaceURI ?? '';
+  if (!EDXML_TRACE_NAMESPACES.includes(ns)) return undefined;
+  for (const headerPath of TRACE_HEADER_PATHS) {
+    const layout = { namespace: ns, headerPath };
+    if (headersOf(doc, layout).length) return layout;
+  }
+  return undefined;
+}
+
+/**
+ * The subtrees the trace filter subtracts from `doc`: a TraceHeaderList whose element children are all
+ * TraceHeader (the list as a whole), else each TraceHeader child of the list. Evaluated exactly as the XPath
+ * expression of edxmlTraceXPath(layout.headerPath) with `edXML` bound to layout.namespace.
+ */
+export function edxmlTraceSubtrees(doc: Document, layout: EdxmlTraceLayout): Element[] {
+  const ns = layout.namespace;
+  const out: Element[] = [];
+  for (const header of headersOf(doc, layout)) {
+    for (const list of elementChildren(header, ns, 'TraceHeaderList')) {
+      const children = elementChildren(list);
+      const isTrace = (e: Element): boolean => e.namespaceURI === ns && e.localName === 'TraceHeader';
+      if (children.every(isTrace)) out.push(list);
+      else out.push(...children.filter(isTrace));
+    }
+  }
+  return out;
+}
+
+/**
+ * Every subtree a trace filter could subtract from `doc`, over all accepted layouts: where no signature may sit
+ * (a ds:Signature inside unsigned routing data would ride along with a package it does not belong to).
+ */
+export function edxmlTraceRegions(doc: Document): Element[] {
+  const ns = doc.documentElement?.namespaceURI ?? '';
+  if (!EDXML_TRACE_NAMESPACES.includes(ns)) return [];
+  return TRACE_HEADER_PATHS.flatMap((headerPath) => edxmlTraceSubtrees(doc, { namespace: ns, headerPath }));
 }

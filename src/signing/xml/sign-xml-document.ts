@@ -1,6 +1,8 @@
 // One XAdES signing request end to end (the XML counterpart of sign-document.ts): certificate pre-check, then
 // an enveloped signature placed where the format wants it — inside edXMLHeader for edXML packages and status
-// packets (QCVN 102), as the last child of the root otherwise.
+// packets (QCVN 102), as the last child of the root otherwise. edXML is signed minus its routing trace (the
+// TraceHeader elements each hop appends, see appendTraceHeader in src/exchange/edxml/trace.ts) unless the caller
+// turns that off; other XML is signed whole.
 import type { Document, Element } from '@xmldom/xmldom';
 import type { PkiNetworkOptions } from '../../pki/pki-http.ts';
 import type { DigestAlgorithm, SignatureScheme, Signer } from '../../pki/signer.ts';
@@ -32,6 +34,8 @@ export interface SignXmlRequest {
   digest?: DigestAlgorithm;
   scheme?: SignatureScheme;
   now?: Date;
+  /** edXML only: leave the routing trace (TraceHeader elements) out of the signature. Default true. */
+  excludeEdxmlTrace?: boolean;
 }
 
 export async function signXmlDocument(xml: Uint8Array, r: SignXmlRequest): Promise<{ bytes: Buffer; signingTime: Date; warnings: Notice[] }> {
@@ -46,6 +50,7 @@ export async function signXmlDocument(xml: Uint8Array, r: SignXmlRequest): Promi
     scheme: r.scheme,
     signingTime: now,
     parent: signatureParent,
+    excludeEdxmlTrace: r.excludeEdxmlTrace ?? true,
   });
   return { bytes: Buffer.from(signed.xml, 'utf8'), signingTime: signed.signingTime, warnings };
 }

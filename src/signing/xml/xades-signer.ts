@@ -3,6 +3,9 @@
 // e.g. edXMLHeader) and signs the whole document: Reference URI="" with the enveloped-signature and exclusive
 // canonicalization transforms, plus the XAdES Reference to SignedProperties (SigningTime, SigningCertificateV2,
 // DataObjectFormat). B-T adds a SignatureTimeStamp over the canonicalized ds:SignatureValue.
+// With `excludeEdxmlTrace` an edXML package or status packet is signed minus its routing trace (the TraceHeader
+// elements every hop appends): an XPath Filter 2.0 subtract transform between the two (src/xml/xmldsig.ts says
+// exactly what it selects and why Bussiness stays signed).
 //
 // Route: our own canonicalizer (src/xml/c14n.ts, proven against xmlsec1) and string assembly rather than
 // xmldsigjs/xadesjs. Those cost ~21 ms per 20 KB signature (reference-systems.md §6) against a 5 ms target,
@@ -23,7 +26,7 @@ import { requestTimestamp } from '../../pki/tsp-client.ts';
 import { isoVn } from '../../util/vn-time.ts';
 import { C14N, canonicalize, canonicalizeTo } from '../../xml/c14n.ts';
 import { parseXmlSafely } from '../../xml/safe-parser.ts';
-import { DIGEST_URI, ecdsaDerToRaw, indexIds, NS, SIGNED_PROPERTIES_TYPE, signatureMethodUri, TRANSFORM } from '../../xml/xmldsig.ts';
+import { DIGEST_URI, ecdsaDerToRaw, edxmlTraceLayout, edxmlTraceSubtrees, edxmlTraceXPath, EDXML_TRACE_PREFIX, indexIds, NS, SIGNED_PROPERTIES_TYPE, signatureMethodUri, TRANSFORM } from '../../xml/xmldsig.ts';
 
 export type XadesLevel = 'B-B' | 'B-T';
 
@@ -52,6 +55,12 @@ export interface SignXmlOptions {
   mimeType?: string;
   /** Replaces the RFC 3161 request to `tsaUrl`: returns a TimeStampToken DER over `data`. */
   timestamper?: (data: Uint8Array, digest: DigestAlgorithm) => Promise<Uint8Array>;
+  /**
+   * edXML packages and status packets: leave the routing trace (edXMLHeader/TraceHeaderList/TraceHeader, which
+   * every hop appends after signing) out of the signature with an XPath Filter 2.0 subtract transform, so that
+   * appendTraceHeader keeps the signature valid. No effect on other XML. Default false (signXmlDocument turns it on).
+   */
+  excludeEdxmlTrace?: boolean;
 }
 
 export interface SignedXml {
@@ -133,11 +142,17 @@ export async function signXmlDetailed(input: Document | string | Uint8Array, opt
   for (const id of Object.values(ids)) if (existing.byId.has(id)) throw invalid(`Id ${id} đã có trong tài liệu`, `Id ${id} already exists in the document`);
 
   // 2. The document reference: the enveloped transform removes exactly the ds:Signature we add, so its canonical
-  // form is the canonical form of the document as it is now.
+  // form is the canonical form of the document as it is now (minus the routing trace with the trace filter).
   const md = nodeDigestName(digest);
   const digestUri = DIGEST_URI[digest];
   const docHash = createHash(md);
-  canonicalizeTo(doc, { method: C14N.exclusive, comments: false }, (chunk) => docHash.update(chunk, 'utf8'));
+  const trace = opts.excludeEdxmlTrace ? edxmlTraceLayout(doc) : undefined;
+  const exclude = trace ? edxmlTraceSubtrees(doc, trace) : null;
+  canonicalizeTo(doc, { method: C14N.exclusive, comments: false, exclude }, (chunk) => docHash.update(chunk, 'utf8'));
+  const traceTransform = trace
+    ? `<ds:Transform Algorithm="${TRANSFORM.xpathFilter2}"><dsig-xpath:XPath xmlns:dsig-xpath="${TRANSFORM.xpathFilter2}" ` +
+      `xmlns:${EDXML_TRACE_PREFIX}="${escapeXml(trace.namespace)}" Filter="subtract">${escapeXml(edxmlTraceXPath(trace.headerPath))}</dsig-xpath:XPath></ds:Transform>`
+    : '';
   const docDigest = docHash.digest('base64');
 
   // 3. SignedProperties.
@@ -160,7 +175,7 @@ export async function signXmlDetailed(input: Document | string | Uint8Array, opt
   const exc = TRANSFORM.exclusive;
   const signedInfo =
     `<ds:SignedInfo><ds:CanonicalizationMethod Algorithm="${exc}"/><ds:SignatureMethod Algorithm="${signatureMethodUri(scheme, digest)}"/>` +
-    `<ds:Reference Id="${ids.ref}" URI=""><ds:Transforms><ds:Transform Algorithm="${TRANSFORM.enveloped}"/><ds:Transform Algorithm="${exc}"/></ds:Transforms>` +
+    `<ds:Reference Id="${ids.ref}" URI=""><ds:Transforms><ds:Transform Algorithm="${TRANSFORM.enveloped}"/>${traceTransform}<ds:Transform Algorithm="${exc}"/></ds:Transforms>` +
     `<ds:DigestMethod Algorithm="${digestUri}"/><ds:DigestValue>${docDigest}</ds:DigestValue></ds:Reference>` +
     `<ds:Reference Type="${SIGNED_PROPERTIES_TYPE}" URI="#${ids.sp}"><ds:Transforms><ds:Transform Algorithm="${exc}"/></ds:Transforms>` +
     `<ds:DigestMethod Algorithm="${digestUri}"/><ds:DigestValue>${spDigest}</ds:DigestValue></ds:Reference></ds:SignedInfo>`;

@@ -6,7 +6,11 @@
 //   application (verifyXmlDocument returns the covered elements themselves);
 // * strict structure: exactly one SignedInfo and SignatureValue, whitelisted algorithms and transforms only
 //   (enveloped, C14N 1.0/1.1, exclusive C14N, with or without comments), no XPath/XSLT/RetrievalMethod, no
-//   remote or XPointer URIs, capped reference/transform/certificate counts;
+//   remote or XPointer URIs, capped reference/transform/certificate counts. One XPath Filter 2.0 transform is
+//   known, and only as the exact expression kyso writes: "subtract the edXML routing trace" (TraceHeader
+//   elements, src/xml/xmldsig.ts), after enveloped-signature on URI="", evaluated by a fixed DOM walk; any other
+//   filter, expression, namespace binding or position is refused like an unknown transform. A ds:Signature
+//   inside such a trace region fails;
 // * a Reference is URI="" (the whole document minus this signature) or "#id" resolving to exactly one element;
 //   an Id value carried twice anywhere in the document fails every signature (FORMAT_FAILURE);
 // * the key comes from the signing certificate that XAdES SigningCertificateV2 (or V1) designates; KeyInfo is
@@ -17,7 +21,9 @@
 //   blocks as PDF signatures (cms-checks.ts, timestamp-validator.ts): the XML signature is expressed as a
 //   CMS-shaped view (signed "attributes" = canonical SignedInfo) so those blocks apply unchanged;
 // * coverage: ENTIRE_FILE only when a Reference URI="" with the enveloped transform covers the document
-//   element, otherwise PARTIAL and the COVERAGE check fails: a signature over the body alone never passes.
+//   element, otherwise PARTIAL and the COVERAGE check fails: a signature over the body alone never passes. With
+//   the trace filter it is still ENTIRE_FILE (the message names the exception); the edXML reader refuses
+//   anything but OrganId/Timestamp inside TraceHeader, so nothing else can hide in the unsigned part.
 import { createHash } from 'node:crypto';
 import { XMLSerializer, type Document, type Element, type Node } from '@xmldom/xmldom';
 import { childrenOf, contentBytes, readTlv, tlvBytes, type EssCertId, type ParsedCms, type SignatureAlgorithmInfo } from '../../pki/cms/cms-parser.ts';
@@ -25,7 +31,24 @@ import { digestLength } from '../../pki/signer.ts';
 import { isoVn } from '../../util/vn-time.ts';
 import { C14N, canonicalize, canonicalizeTo, isC14nMethod, type C14nMethod } from '../../xml/c14n.ts';
 import { parseXmlSafely } from '../../xml/safe-parser.ts';
-import { digestFromUri, ecdsaRawToDer, indexIds, NS, SIGNED_PROPERTIES_TYPE, signatureMethodFromUri, TRANSFORM, type IdIndex, type XmlDigest, type XmlSignatureMethod } from '../../xml/xmldsig.ts';
+import {
+  digestFromUri,
+  ecdsaRawToDer,
+  edxmlTraceHeaderPathOf,
+  edxmlTraceRegions,
+  edxmlTraceSubtrees,
+  EDXML_TRACE_NAMESPACES,
+  EDXML_TRACE_PREFIX,
+  indexIds,
+  NS,
+  SIGNED_PROPERTIES_TYPE,
+  signatureMethodFromUri,
+  TRANSFORM,
+  type EdxmlTraceLayout,
+  type IdIndex,
+  type XmlDigest,
+  type XmlSignatureMethod,
+} from '../../xml/xmldsig.ts';
 import { applyPolicy, overallIndication } from '../apply-policy.ts';
 import { isoCached, type CertInfo } from '../cert-info.ts';
 import { CertificatePool, type ChainResult } from '../chain-builder.ts';
@@ -70,6 +93,11 @@ export interface XmlSignatureResult {
   covered: Element[];
   /** A Reference URI="" (or "#id" of the document element) with the enveloped transform covers the whole document. */
   coversDocument: boolean;
+  /**
+   * The subtrees the edXML trace filter left out of the whole-document Reference (TraceHeader elements, or a
+   * TraceHeaderList holding only those): unsigned routing data. Empty without the filter.
+   */
+  unsignedTrace: Element[];
 }
 
 export interface XmlVerification {
@@ -79,7 +107,8 @@ export interface XmlVerification {
   signatures: XmlSignatureResult[];
   /**
    * The document element, when a TOTAL_PASSED signature covers the whole document: exactly the tree the
-   * signature covers (minus the signature element itself), to be read by absolute, position-anchored paths.
+   * signature covers (minus the signature element itself and, for edXML signed with the trace filter, the
+   * TraceHeader routing entries listed in `unsignedTrace`), to be read by absolute, position-anchored paths.
    */
   coveredRoot?: Element;
 }
@@ -110,13 +139,14 @@ export async function verifyXmlDocument(doc: Document, opts: VerifyOptions & { b
   const sigElements: Element[] = [];
   for (let i = 0; elements && i < elements.length; i++) sigElements.push(elements.item(i)!);
   const ids = root ? indexIds(root) : { byId: new Map(), duplicates: [] };
+  const traceRegions = sigElements.length ? edxmlTraceRegions(doc) : [];
 
   const results: XmlSignatureResult[] = [];
   for (const [i, el] of sigElements.entries()) {
     const raw =
       i >= LIMITS.signatures
         ? { checks: [failed('CMS_STRUCTURE', 'FORMAT_FAILURE', `Tài liệu có quá nhiều chữ ký (hơn ${LIMITS.signatures})`, `Too many signatures (more than ${LIMITS.signatures})`)], covered: [], coverage: 'UNCLEAR' as Coverage, coversDocument: false, paths: [], format: 'XMLDSig' }
-        : await validateSignature(doc, el, ids, ctx);
+        : await validateSignature(doc, el, ids, traceRegions, ctx);
     const outcome = applyPolicy(raw.checks, policy);
     const base = {
       id: el.getAttribute('Id') || `Signature${i + 1}`,
@@ -133,7 +163,7 @@ export async function verifyXmlDocument(doc: Document, opts: VerifyOptions & { b
       modifications: { level: 'NONE' as const, changes: [] },
       checks: outcome.checks,
     };
-    results.push({ element: el, report: { ...base, summary: tt15Summary(base) }, covered: raw.covered, coversDocument: raw.coversDocument });
+    results.push({ element: el, report: { ...base, summary: tt15Summary(base) }, covered: raw.covered, coversDocument: raw.coversDocument, unsignedTrace: raw.unsignedTrace ?? [] });
   }
 
   const reports = results.map((r) => r.report);
@@ -176,6 +206,8 @@ interface Reference {
   uri: string;
   type?: string;
   enveloped: boolean;
+  /** The edXML trace filter (XPath Filter 2.0 subtract), when present: where the trace is. */
+  traceFilter?: EdxmlTraceLayout;
   method: C14nMethod;
   prefixes?: string[];
   digestUri: string;
@@ -269,6 +301,7 @@ function parseReference(el: Element, n: number): Reference {
   const children = kids(el, where);
   let i = 0;
   let enveloped = false;
+  let traceFilter: EdxmlTraceLayout | undefined;
   let method: C14nMethod = C14N.c14n10; // XMLDSig: a node-set becomes octets by C14N 1.0 when nothing else says
   let prefixes: string[] | undefined;
   if (isDs(children[i], 'Transforms')) {
@@ -281,6 +314,11 @@ function parseReference(el: Element, n: number): Reference {
       if (alg === TRANSFORM.enveloped) {
         if (enveloped || seenC14n || kids(t, where).length) bad(`${where}: phép biến đổi enveloped-signature đặt sai`, `${where}: misplaced enveloped-signature transform`);
         enveloped = true;
+      } else if (alg === TRANSFORM.xpathFilter2) {
+        if (traceFilter || !enveloped || seenC14n || uri !== '') {
+          bad(`${where}: phép lọc XPath Filter 2.0 chỉ được chấp nhận một lần, sau enveloped-signature, trên URI=""`, `${where}: an XPath Filter 2.0 transform is accepted only once, after enveloped-signature, on URI=""`);
+        }
+        traceFilter = edxmlTraceFilter(t, where);
       } else if (isC14nMethod(alg)) {
         if (seenC14n) bad(`${where}: nhiều phép chuẩn hóa`, `${where}: more than one canonicalization transform`);
         seenC14n = true;
@@ -299,7 +337,43 @@ function parseReference(el: Element, n: number): Reference {
   if (i !== children.length) bad(`${where} có phần tử thừa`, `${where} has unexpected elements`);
   const digest = digestFromUri(digestUri);
   const type = el.getAttribute('Type');
-  return { el, uri, ...(type ? { type } : {}), enveloped, method, ...(prefixes ? { prefixes } : {}), digestUri, ...(digest ? { digest } : {}), digestValue };
+  return { el, uri, ...(type ? { type } : {}), enveloped, ...(traceFilter ? { traceFilter } : {}), method, ...(prefixes ? { prefixes } : {}), digestUri, ...(digest ? { digest } : {}), digestValue };
+}
+
+/** In-scope namespace URI of `prefix` at `el` (undefined when unbound). */
+function namespaceOf(el: Element, prefix: string): string | undefined {
+  for (let e: Node | null = el; e && e.nodeType === 1; e = e.parentNode) {
+    const a = (e as Element).getAttributeNodeNS(NS.xmlns, prefix);
+    if (a) return a.value;
+  }
+  return undefined;
+}
+
+/**
+ * The one XPath Filter 2.0 transform accepted: subtract the edXML routing trace, spelled exactly as kyso writes it
+ * (src/xml/xmldsig.ts). Anything else — intersect/union, another expression, several XPath elements, a prefix
+ * bound to anything but the document element's own edXML namespace — is refused as an unsupported transform.
+ */
+function edxmlTraceFilter(t: Element, where: string): EdxmlTraceLayout {
+  const refuse = (why: Message): never =>
+    bad(`${where}: phép lọc XPath Filter 2.0 không được hỗ trợ (${why.vi}); chỉ chấp nhận phép loại trừ vết chuyển edXML (TraceHeader)`, `${where}: unsupported XPath Filter 2.0 transform (${why.en}); only the edXML routing-trace (TraceHeader) subtraction is accepted`);
+  const xp = kids(t, where);
+  if (xp.length !== 1 || xp[0]!.namespaceURI !== TRANSFORM.xpathFilter2 || xp[0]!.localName !== 'XPath') refuse({ vi: 'cần đúng một phần tử XPath', en: 'exactly one XPath element is required' });
+  const x = xp[0]!;
+  if (x.getAttribute('Filter') !== 'subtract') refuse({ vi: `Filter="${x.getAttribute('Filter') ?? ''}"`, en: `Filter="${x.getAttribute('Filter') ?? ''}"` });
+  for (let i = 0; i < x.attributes.length; i++) {
+    const a = x.attributes.item(i)!;
+    if (a.namespaceURI !== NS.xmlns && a.name !== 'Filter') refuse({ vi: `thuộc tính ${a.name}`, en: `attribute ${a.name}` });
+  }
+  const expr = text(x);
+  const headerPath = edxmlTraceHeaderPathOf(expr);
+  if (!headerPath) refuse({ vi: `biểu thức ${JSON.stringify(expr.slice(0, 120))}`, en: `expression ${JSON.stringify(expr.slice(0, 120))}` });
+  const namespace = namespaceOf(x, EDXML_TRACE_PREFIX);
+  const rootNs = x.ownerDocument?.documentElement?.namespaceURI ?? '';
+  if (!namespace || namespace !== rootNs || !EDXML_TRACE_NAMESPACES.includes(namespace)) {
+    refuse({ vi: `tiền tố ${EDXML_TRACE_PREFIX} gắn với ${namespace ?? 'không gì'}, không phải không gian tên edXML của tài liệu`, en: `prefix ${EDXML_TRACE_PREFIX} bound to ${namespace ?? 'nothing'}, not the document's edXML namespace` });
+  }
+  return { namespace: namespace!, headerPath: headerPath! };
 }
 
 function parseSignature(sig: Element): ParsedSignature {
@@ -506,6 +580,7 @@ interface RawResult {
   paths: string[];
   coverage: Coverage;
   coversDocument: boolean;
+  unsignedTrace?: Element[];
   format: string;
   signer?: SignatureReport['signer'];
   claimed?: Date;
@@ -573,7 +648,7 @@ function cmsView(p: ParsedSignature, signedInfo: Uint8Array, certRefs: EssCertId
 
 const essOf = (r: CertRef): EssCertId => ({ digestOid: r.digestUri, ...(r.digest ? { digest: r.digest } : {}), hash: r.hash, ...(r.issuerSerial ? { issuerSerial: r.issuerSerial } : {}) });
 
-async function validateSignature(doc: Document, sigEl: Element, ids: IdIndex, ctx: ValidationContext): Promise<RawResult> {
+async function validateSignature(doc: Document, sigEl: Element, ids: IdIndex, traceRegions: Element[], ctx: ValidationContext): Promise<RawResult> {
   const validationTime = ctx.at ?? new Date();
   const checks = new CheckSet(XML_CHECK_IDS);
   const early = (c: Check, format = 'XMLDSig'): RawResult => {
@@ -582,6 +657,9 @@ async function validateSignature(doc: Document, sigEl: Element, ids: IdIndex, ct
   };
   const structureFailure = (m: Message): Check => failed('CMS_STRUCTURE', 'FORMAT_FAILURE', `Cấu trúc chữ ký XML không hợp lệ: ${m.vi}`, `Invalid XML signature structure: ${m.en}`);
 
+  if (traceRegions.some((r) => contains(r, sigEl))) {
+    return early(structureFailure({ vi: 'chữ ký nằm trong vết chuyển (TraceHeader) của gói tin edXML, phần không được ký', en: 'the signature sits inside the edXML routing trace (TraceHeader), which is not signed' }));
+  }
   if (ids.duplicates.length) {
     const list = ids.duplicates.slice(0, 5).join(', ');
     return early(structureFailure({ vi: `giá trị Id lặp lại trong tài liệu (${list}) — dấu hiệu tấn công bao gói chữ ký`, en: `Id values occur more than once in the document (${list}) — a signature-wrapping pattern` }));
@@ -602,6 +680,7 @@ async function validateSignature(doc: Document, sigEl: Element, ids: IdIndex, ct
   const digestProblems: string[] = [];
   const refDigests: { what: string; digest: XmlDigest | undefined; oid: string }[] = [];
   let coversDocument = false;
+  let unsignedTrace: Element[] | undefined;
   let signedPropertiesRefs = 0;
   const computed = new Map<string, Buffer>();
   try {
@@ -628,15 +707,18 @@ async function validateSignature(doc: Document, sigEl: Element, ids: IdIndex, ct
       if (!ref.digest) continue; // reported by ALGORITHMS
       // Same-document references drop comments whatever the canonicalization variant (XMLDSig §4.4.3.3).
       // Identical references are hashed once (a signature repeating URI="" sixteen times costs one pass).
-      const key = `${ref.uri}|${ref.enveloped}|${ref.method}|${ref.prefixes?.join(' ') ?? '-'}|${ref.digest}`;
+      const key = `${ref.uri}|${ref.enveloped}|${ref.traceFilter?.headerPath.join('/') ?? '-'}|${ref.method}|${ref.prefixes?.join(' ') ?? '-'}|${ref.digest}`;
       let actual = computed.get(key);
       if (!actual) {
         const h = createHash(ref.digest.toLowerCase().replace('-', ''));
-        canonicalizeTo(
-          node,
-          { method: ref.method, comments: false, exclude: ref.enveloped && contains(node, sigEl) ? sigEl : null, ...(ref.prefixes ? { inclusivePrefixes: ref.prefixes } : {}) },
-          (chunk) => h.update(chunk, 'utf8'),
-        );
+        const exclude: Node[] = ref.enveloped && contains(node, sigEl) ? [sigEl] : [];
+        if (ref.traceFilter) {
+          // URI="" only (parseReference): the filter's subtrees, evaluated on the document as XPath would.
+          const trace = edxmlTraceSubtrees(doc, ref.traceFilter);
+          exclude.push(...trace);
+          if (node === doc) unsignedTrace = trace;
+        }
+        canonicalizeTo(node, { method: ref.method, comments: false, exclude, ...(ref.prefixes ? { inclusivePrefixes: ref.prefixes } : {}) }, (chunk) => h.update(chunk, 'utf8'));
         computed.set(key, (actual = h.digest()));
       }
       if (!actual.equals(Buffer.from(ref.digestValue))) digestProblems.push(`${n + 1} (${ref.uri === '' ? 'URI=""' : ref.uri})`);
@@ -653,7 +735,13 @@ async function validateSignature(doc: Document, sigEl: Element, ids: IdIndex, ct
   const dataPaths = paths.filter((_, i) => p.references[i]!.type !== SIGNED_PROPERTIES_TYPE);
   checks.set(
     coversDocument
-      ? passed('COVERAGE', 'Chữ ký bao phủ toàn bộ tài liệu XML (trừ chính phần tử chữ ký)', 'The signature covers the entire XML document (except the signature element itself)')
+      ? unsignedTrace
+        ? passed(
+            'COVERAGE',
+            `Chữ ký bao phủ toàn bộ tài liệu XML, trừ chính phần tử chữ ký và vết chuyển edXML (TraceHeader: cơ quan và thời điểm mỗi bước chuyển, ${unsignedTrace.length} phần tử không được ký)`,
+            `The signature covers the entire XML document except the signature element itself and the edXML routing trace (TraceHeader: agency and time of each hop, ${unsignedTrace.length} unsigned element(s))`,
+          )
+        : passed('COVERAGE', 'Chữ ký bao phủ toàn bộ tài liệu XML (trừ chính phần tử chữ ký)', 'The signature covers the entire XML document (except the signature element itself)')
       : failed(
           'COVERAGE',
           'FORMAT_FAILURE',
@@ -799,6 +887,7 @@ async function validateSignature(doc: Document, sigEl: Element, ids: IdIndex, ct
     paths,
     coverage,
     coversDocument,
+    ...(unsignedTrace ? { unsignedTrace } : {}),
     format: p.xades ? `XAdES-BASELINE-${level}` : level === 'B' ? 'XMLDSig' : `XMLDSig-${level}`,
     ...(cert ? { signer: signerReport(cert) } : {}),
     ...(claimed ? { claimed } : {}),
