@@ -6,8 +6,13 @@
 //
 // Accepted: the QCVN 102:2016 namespace (root `edXML`), and the older `http://www.go.vn/eDoc` of some provincial
 // platforms whose root is the envelope itself (`EdXMLEnvelope`), including the flattened form with MessageHeader
-// and TraceHeaderList directly in it. Elements the model does not know are reported as warnings and ignored.
+// and TraceHeaderList directly in it. Elements the model does not know are reported as warnings and ignored —
+// except in the routing trace: kyso signs edXML minus the TraceHeader elements each hop appends (src/xml/
+// xmldsig.ts), so TraceHeaderList may hold only TraceHeader (and, in a document package, the signed Bussiness)
+// and a TraceHeader only OrganId and Timestamp. Anything else there is an error, never ignored: the unsigned part
+// carries the trace and nothing else, and everything else the model holds comes from signed content.
 import type { Document, Element } from '@xmldom/xmldom';
+import { z } from 'zod';
 import { isKysoError, KysoError } from '../../errors.ts';
 import { parseXmlSafely, type XmlLimits } from '../../xml/safe-parser.ts';
 import { parseEdxmlDate, parseEdxmlTimestamp } from './identifiers.ts';
@@ -16,6 +21,7 @@ import {
   EDXML_NS,
   EdxmlPackageSchema,
   StatusPacketSchema,
+  TraceHeaderSchema,
   type EdxmlKind,
   type EdxmlPackage,
   type EdxmlVariant,
@@ -23,6 +29,7 @@ import {
 } from './model.ts';
 import {
   ATTACHMENT,
+  type Field,
   childElements,
   DOCUMENT_TOP,
   DSIG_NS,
@@ -81,6 +88,14 @@ export interface ParseEdxmlOptions {
 
 const structural = (path: string, vi: string, en: string): EdxmlValidationError => new EdxmlValidationError([{ path, vi, en }]);
 
+const TRACE_HEADER_FIELD: Field = TRACE_HEADER_LIST.fields.find((f) => f.el === 'TraceHeader')!;
+/** A status packet's TraceHeaderList: hops only. */
+const STATUS_TRACE_LIST: Complex = { fields: [TRACE_HEADER_FIELD] };
+/** Read strictly (unknown or foreign elements are errors): the containers of unsigned routing data. */
+const STRICT = new Set<Complex>([TRACE_HEADER_LIST, STATUS_TRACE_LIST, TRACE_HEADER_FIELD.type as Complex]);
+const STRICT_VI = 'phần tử không được phép trong vết chuyển (TraceHeaderList chỉ chứa TraceHeader và Bussiness; TraceHeader chỉ chứa OrganId và Timestamp)';
+const STRICT_EN = 'element not allowed in the routing trace (TraceHeaderList holds only TraceHeader and Bussiness; TraceHeader only OrganId and Timestamp)';
+
 /** Collects issues and warnings while walking one packet. */
 class Reader {
   readonly issues: EdxmlIssue[] = [];
@@ -92,7 +107,7 @@ class Reader {
   }
 
   /** Children of `el` in the packet namespace grouped by local name; foreign ones reported unless `skip` says so. */
-  children(el: Element, path: string, skip: (c: Element) => boolean = () => false): Map<string, Element[]> {
+  children(el: Element, path: string, skip: (c: Element) => boolean = () => false, strict = false): Map<string, Element[]> {
     const text = strayText(el);
     if (text !== undefined) {
       this.issues.push({ path, vi: `có văn bản không mong đợi ${JSON.stringify(text.slice(0, 40))}`, en: `unexpected text ${JSON.stringify(text.slice(0, 40))}` });
@@ -101,6 +116,10 @@ class Reader {
     for (const c of childElements(el)) {
       if (skip(c)) continue;
       if (!this.inNs(c)) {
+        if (strict) {
+          this.issues.push({ path: `${path}/${c.localName}`, vi: `${STRICT_VI}: không gian tên ${c.namespaceURI ?? 'không có'}`, en: `${STRICT_EN}: namespace ${c.namespaceURI ?? 'none'}` });
+          continue;
+        }
         this.warnings.push({
           path: `${path}/${c.localName}`,
           vi: `phần tử thuộc không gian tên khác (${c.namespaceURI ?? 'không có'}) bị bỏ qua`,
@@ -125,10 +144,12 @@ class Reader {
     return g?.[0];
   }
 
-  unknown(groups: Map<string, Element[]>, known: Iterable<string>, path: string): void {
+  unknown(groups: Map<string, Element[]>, known: Iterable<string>, path: string, strict = false): void {
     const k = new Set(known);
     for (const [name] of groups) {
-      if (!k.has(name)) this.warnings.push({ path: `${path}/${name}`, vi: 'phần tử không được hỗ trợ, bị bỏ qua', en: 'unsupported element ignored' });
+      if (k.has(name)) continue;
+      if (strict) this.issues.push({ path: `${path}/${name}`, vi: STRICT_VI, en: STRICT_EN });
+      else this.warnings.push({ path: `${path}/${name}`, vi: 'phần tử không được hỗ trợ, bị bỏ qua', en: 'unsupported element ignored' });
     }
   }
 
@@ -138,7 +159,8 @@ class Reader {
     for (const [key, attr] of Object.entries(spec.attrs ?? {})) {
       if (el.hasAttribute(attr)) out[key] = xmlTrim(el.getAttribute(attr) ?? '');
     }
-    const groups = this.children(el, path);
+    const strict = STRICT.has(spec);
+    const groups = this.children(el, path, undefined, strict);
     for (const field of spec.fields) {
       const els = groups.get(field.el) ?? [];
       const p = `${path}/${field.el}`;
@@ -157,7 +179,7 @@ class Reader {
         if (v !== undefined) out[field.key] = v;
       }
     }
-    this.unknown(groups, spec.fields.map((x) => x.el), path);
+    this.unknown(groups, spec.fields.map((x) => x.el), path, strict);
     return out;
   }
 
@@ -194,6 +216,8 @@ class Reader {
     }
   }
 }
+
+const StatusTraceListSchema = z.strictObject({ TraceHeader: z.array(TraceHeaderSchema) });
 
 /** Strict base64 (white space between characters allowed, as in line-wrapped MIME) → bytes. */
 function decodeBase64(text: string): Uint8Array {
@@ -306,7 +330,11 @@ export function parseEdxmlDocument(doc: Document, opts: ParseEdxmlOptions = {}):
   const base = { variant: elements.variant, elements, warnings: r.warnings };
 
   if (kindOf(elements) === 'status') {
-    if (elements.traceHeaderList) r.warnings.push({ path: 'edXMLHeader/TraceHeaderList', vi: 'gói tin trạng thái: bỏ qua TraceHeaderList', en: 'status packet: TraceHeaderList ignored' });
+    // Hops append TraceHeaders to status packets too (readTraceHeaders reads them); the list holds nothing else.
+    if (elements.traceHeaderList) {
+      const trace = r.complex(elements.traceHeaderList, STATUS_TRACE_LIST, 'edXMLHeader/TraceHeaderList');
+      validate(StatusTraceListSchema, trace, { prefix: 'edXMLHeader/TraceHeaderList', type: STATUS_TRACE_LIST }, r.issues);
+    }
     if (elements.body || elements.attachmentEncoded) r.warnings.push({ path: 'edXMLBody', vi: 'gói tin trạng thái: bỏ qua phần thân và tệp đính kèm', en: 'status packet: body and attachments ignored' });
     const raw = r.complex(elements.messageHeader, STATUS_HEADER, 'edXMLHeader/MessageHeader');
     const status = validate(StatusPacketSchema, raw, { prefix: 'edXMLHeader/MessageHeader', type: STATUS_HEADER }, r.issues);
