@@ -12,7 +12,8 @@ import { nodeDigestName } from '../../pki/signer.ts';
 import { IncrementalUpdate, ObjectSink } from './incremental-writer.ts';
 import { Rect, addSignatureField, assertSigningAllowed, fillSignatureField, listSignatureFields, nextFieldName } from './signature-field.ts';
 
-export type PadesLevel = 'B-B' | 'B-T';
+/** B-LT and B-LTA are B-T signatures followed by /DSS and archive-timestamp updates (ltv.ts, sign-document.ts). */
+export type PadesLevel = 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
 
 /**
  * Builds the widget appearance; returns the rectangle in page space and the /AP /N form XObject. `target` is
@@ -164,13 +165,13 @@ export interface SignPdfOptions extends Omit<PrepareOptions, 'reservedBytes'> {
 export function estimateReservedBytes(signer: Signer, level: PadesLevel): number {
   const certs = signer.certificate.length + signer.chain.reduce((n, c) => n + c.length, 0);
   const sig = Math.ceil(signer.keyBits / 8) + 16;
-  return certs + 2 * sig + 2048 + (level === 'B-T' ? 12_288 : 0);
+  return certs + 2 * sig + 2048 + (level !== 'B-B' ? 12_288 : 0);
 }
 
 export async function signPdf(pdf: Uint8Array, o: SignPdfOptions): Promise<Buffer> {
   const level = o.level ?? 'B-B';
-  if (level === 'B-T' && !o.timestamper) {
-    throw new KysoError('INVALID_ARGUMENT', 'Mức B-T cần địa chỉ máy chủ dấu thời gian (TSA)', 'Level B-T needs a timestamp authority (TSA)');
+  if (level !== 'B-B' && !o.timestamper) {
+    throw new KysoError('INVALID_ARGUMENT', `Mức ${level} cần địa chỉ máy chủ dấu thời gian (TSA)`, `Level ${level} needs a timestamp authority (TSA)`);
   }
   const reader = openForSigning(pdf);
   let reserved = o.reservedBytes ?? estimateReservedBytes(o.signer, level);
@@ -181,7 +182,7 @@ export async function signPdf(pdf: Uint8Array, o: SignPdfOptions): Promise<Buffe
       digest: prepared.digest,
       scheme: o.scheme,
       contentDigest: prepared.documentDigest,
-      timestamp: level === 'B-T' ? o.timestamper : undefined,
+      timestamp: level !== 'B-B' ? o.timestamper : undefined,
     });
     if (cms.length <= reserved || attempt > 0 || o.reservedBytes !== undefined) return embedSignature(prepared, cms);
     // A TSA with a long chain can outgrow the estimate: redo once with the exact size.

@@ -8,6 +8,7 @@ import { requestTimestamp } from '../../pki/tsp-client.ts';
 import type { AppearanceSpec, XYWH } from './appearance/types.ts';
 import { attachmentStampLines, copyStampLines, type CopyForm, type StampCase } from './appearance/stamp-text.ts';
 import { PadesLevel, signPdf } from './pades.ts';
+import { addArchiveTimestamp, addValidationData } from './ltv.ts';
 import { appearanceBuilder } from './placement.ts';
 
 export type AppearanceKind = 'none' | 'signer' | 'seal' | 'stamp';
@@ -83,11 +84,11 @@ export async function signDocument(pdf: Uint8Array, r: SignDocumentRequest): Pro
   const warnings: Notice[] = [];
   warnings.push(...(await precheckSigner(r.signer, { at: now, network: r.network, revocation: r.revocationCheck })));
 
-  if (level === 'B-T' && !r.tsaUrl) {
-    throw new KysoError('INVALID_ARGUMENT', 'Mức B-T cần địa chỉ máy chủ dấu thời gian (--tsa)', 'Level B-T needs a timestamp authority URL (--tsa)');
+  if (level !== 'B-B' && !r.tsaUrl) {
+    throw new KysoError('INVALID_ARGUMENT', `Mức ${level} cần địa chỉ máy chủ dấu thời gian (--tsa)`, `Level ${level} needs a timestamp authority URL (--tsa)`);
   }
   const spec = appearanceSpec(r.appearance, now);
-  const bytes = await signPdf(pdf, {
+  let bytes = await signPdf(pdf, {
     signer: r.signer,
     level,
     digest: r.digest,
@@ -100,9 +101,13 @@ export async function signDocument(pdf: Uint8Array, r: SignDocumentRequest): Pro
     contactInfo: r.contactInfo,
     signingTime: now,
     timestamper:
-      level === 'B-T' && r.tsaUrl
+      level !== 'B-B' && r.tsaUrl
         ? async (value, digest) => (await requestTimestamp(value, digest, { ...r.network, url: r.tsaUrl! })).tokenDer
         : undefined,
   });
+  // B-LT: the chain and OCSP/CRL answers of the new signature and its timestamp in a /DSS update;
+  // B-LTA: then a document timestamp over everything and the TSA's own data (ltv.ts).
+  if (level === 'B-LT' || level === 'B-LTA') bytes = await addValidationData(bytes, { network: r.network, scope: 'last', now });
+  if (level === 'B-LTA') bytes = await addArchiveTimestamp(bytes, { tsaUrl: r.tsaUrl!, network: r.network, digest: r.digest, now });
   return { bytes, signingTime: now, warnings };
 }
