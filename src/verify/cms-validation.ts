@@ -34,6 +34,11 @@ export interface CmsValidationInput {
   /** Claimed signing time from the container (PDF /M), if any. */
   claimedSigningTime?: Date;
   embedded?: EmbeddedValidationData;
+  /**
+   * Proof of existence of these signature bytes from a later valid timestamp that covers them (a PDF document
+   * timestamp, a XAdES archive timestamp): the signature and its own timestamps existed at that time.
+   */
+  archivePoe?: Date;
 }
 
 export interface CmsValidationResult {

@@ -82,6 +82,8 @@ function environment(ctx: ValidationContext, cms: ParsedCms | undefined, embedde
   return { env: { ctx, validationTime: ctx.at ?? new Date(), pool, revocationData }, cmsCerts };
 }
 
+const earliest = (a: Date | undefined, b: Date | undefined): Date | undefined => (a && b ? (a.getTime() <= b.getTime() ? a : b) : (a ?? b));
+
 /** Validates a CMS signature or document timestamp. Never throws for problems with the input: they are checks. */
 export async function validateCms(input: CmsValidationInput, ctx: ValidationContext): Promise<CmsValidationResult> {
   try {
@@ -196,7 +198,7 @@ async function validateSignature(input: CmsValidationInput, ctx: ValidationConte
 
   // Timestamps do not depend on the signing certificate; start them now.
   const tokens = s.signatureTimestamps;
-  const tsPromise = Promise.all(tokens.map((t) => validateTimestampToken(t, [s.signature], env)));
+  const tsPromise = Promise.all(tokens.map((t) => validateTimestampToken(t, [s.signature], env, { poe: input.archivePoe })));
   tsPromise.catch(() => undefined); // awaited below; never an unhandled rejection if we fail before that
 
   let chainResult: ChainResult | undefined;
@@ -218,7 +220,8 @@ async function validateSignature(input: CmsValidationInput, ctx: ValidationConte
     tsBest = t.best;
     checks.set(t.check);
   }
-  const poe = tsBest?.genTime;
+  // The earliest proof: the signature's own timestamp, or a later timestamp over the document (archive).
+  const poe = earliest(tsBest?.genTime, input.archivePoe);
   const times = timesFor(poe, claimed, validationTime);
   checks.set(signingTimeCheck(poe, claimed, validationTime));
 
@@ -229,8 +232,10 @@ async function validateSignature(input: CmsValidationInput, ctx: ValidationConte
     revocations = status.revocations;
   }
 
-  const level: CmsValidationResult['level'] = tsBest
-    ? chainResult?.found && allEmbedded(chainResult.chain, revocations) && tsBest.embeddedOnly
+  // B-T: a proof of existence (signature timestamp, or a document timestamp over it, EN 319 142-1 §6.3);
+  // B-LT: besides, the chain and revocation data of the signer and of the signature timestamp are embedded.
+  const level: CmsValidationResult['level'] = poe
+    ? chainResult?.found && allEmbedded(chainResult.chain, revocations) && (!tsBest || tsBest.embeddedOnly)
       ? 'B-LT'
       : 'B-T'
     : 'B-B';
@@ -259,7 +264,7 @@ async function validateDocumentTimestamp(input: CmsValidationInput, ctx: Validat
     cms = undefined; // validateTimestampToken reports the structure failure
   }
   const { env } = environment(ctx, cms, input.embedded ?? EMPTY);
-  const v = await validateTimestampToken(input.cms, input.signedContent, env);
+  const v = await validateTimestampToken(input.cms, input.signedContent, env, { poe: input.archivePoe });
   const checks = new CheckSet(CMS_CHECK_IDS);
   for (const c of v.checks) checks.set(c);
   checks.set(info('PADES_ATTRIBUTES', 'Không áp dụng cho dấu thời gian tài liệu', 'Not applicable to a document timestamp'));

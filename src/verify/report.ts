@@ -162,12 +162,17 @@ export interface Tt15Summary {
   result: string;
 }
 
+/** Baseline level the embedded data reaches (EN 319 142-1 / 319 132-1 §6): proof of existence, validation data, archive timestamp. */
+export type SignatureLevel = 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
+
 export interface SignatureReport {
   /** The signature field's full name. */
   id: string;
   kind: 'signature' | 'document-timestamp';
   /** e.g. PAdES-BASELINE-B, PAdES-BASELINE-T, PAdES-BASELINE-LT, PAdES-BASELINE-LTA, PKCS7-B, PKCS7-T */
   format: string;
+  /** Level reached by the data in the document (B-T: a valid timestamp proves existence; B-LT: validation data embedded; B-LTA: archived). */
+  level?: SignatureLevel;
   indication: Indication;
   subIndication?: SubIndication;
   signer?: SignerReport;

@@ -4,13 +4,15 @@
 // binding, the TSA certificate's timeStamping purpose, its path to a trust anchor, its validity at genTime and
 // its revocation status. A valid token makes genTime the proof of existence (POE) of what it covers.
 //
-// The TSA's certificates are trusted for time: genTime is taken as the token's own POE (no archive timestamp is
-// required for the TSA certificate to have expired since).
+// The TSA's certificates must be valid at genTime, and still valid now — or, once they have expired, a later
+// timestamp (a PDF document timestamp, a XAdES archive timestamp) must prove the token existed before they
+// expired (EN 319 102-1 §5.6.2.2, past signature validation): that is how document timestamps chain proofs of
+// existence over the years.
 
 import { CmsOid } from '../pki/oids.ts';
 import { digestParts, parseTimestampToken, signatureAlgorithmName, type ParsedTimestampToken } from '../pki/cms/cms-parser.ts';
 import { isoCached, tryCertInfo, type CertInfo } from './cert-info.ts';
-import type { ChainElement } from './chain-builder.ts';
+import { validityProblems, type ChainElement } from './chain-builder.ts';
 import {
   algorithmsCheck,
   allEmbedded,
@@ -90,9 +92,14 @@ function finish(checks: Check[], rest: Omit<TimestampValidation, 'checks' | 'val
  * Validates a TimeStampToken over `data` (the parts are hashed in order with the token's imprint algorithm).
  * Never throws for problems with the token: they are checks.
  */
-export async function validateTimestampToken(tokenDer: Uint8Array, data: readonly Uint8Array[], env: CheckEnv): Promise<TimestampValidation> {
+export async function validateTimestampToken(
+  tokenDer: Uint8Array,
+  data: readonly Uint8Array[],
+  env: CheckEnv,
+  opts: TokenValidationOptions = {},
+): Promise<TimestampValidation> {
   try {
-    return await validateToken(tokenDer, data, env);
+    return await validateToken(tokenDer, data, env, opts);
   } catch (e) {
     // Fail closed on anything unforeseen: the token is then simply not a proof of existence.
     const m = e instanceof Error ? e.message : String(e);
@@ -100,7 +107,12 @@ export async function validateTimestampToken(tokenDer: Uint8Array, data: readonl
   }
 }
 
-async function validateToken(tokenDer: Uint8Array, data: readonly Uint8Array[], env: CheckEnv): Promise<TimestampValidation> {
+export interface TokenValidationOptions {
+  /** Proof of existence of the token itself, from a later valid timestamp covering it. */
+  poe?: Date;
+}
+
+async function validateToken(tokenDer: Uint8Array, data: readonly Uint8Array[], env: CheckEnv, opts: TokenValidationOptions): Promise<TimestampValidation> {
   const checks: Check[] = [];
   let token: ParsedTimestampToken;
   try {
@@ -165,10 +177,33 @@ async function validateToken(tokenDer: Uint8Array, data: readonly Uint8Array[], 
 
   // Times: the token is its own proof of existence at genTime.
   const t = timesFor(tst.genTime, undefined, env.validationTime);
-  checks.push(tsaValidity(validityCheck(chainResult.chain, true, t), tsa, tst.genTime));
+  const atGenTime = validityCheck(chainResult.chain, true, t);
+  checks.push(atGenTime.status === 'PASSED' ? (expiredWithoutPoe(chainResult.chain, env.validationTime, opts.poe) ?? tsaValidity(atGenTime, tsa, tst.genTime)) : atGenTime);
   const rev = await revocationChecks(chainResult.chain, true, t, env);
   checks.push(rev.check, rev.freshness);
   return finish(checks, { ...base, revocation: rev.results, embeddedOnly: allEmbedded(chainResult.chain, rev.results) });
+}
+
+/**
+ * A TSA certificate (or one of its CAs) that has expired by the validation time, with no later timestamp proving
+ * the token existed before that expiry: the token proves nothing any more (OUT_OF_BOUNDS_NO_POE).
+ */
+function expiredWithoutPoe(chain: readonly ChainElement[], validationTime: Date, poe: Date | undefined): Check | undefined {
+  const at = poe && poe.getTime() < validationTime.getTime() ? poe : validationTime;
+  const expired = validityProblems(chain, at, { anchorIncluded: true }).find((p) => p.kind === 'expired');
+  if (!expired) return undefined;
+  const c = expired.cert;
+  const name = c.subjectFields.commonName ?? c.subject;
+  return failed(
+    'CERTIFICATE_VALIDITY',
+    'OUT_OF_BOUNDS_NO_POE',
+    poe
+      ? `Chứng thư "${name}" của máy chủ dấu thời gian đã hết hiệu lực từ ${isoCached(c.notAfter)}, trước cả dấu thời gian lưu trữ sau đó (${isoCached(poe)})`
+      : `Chứng thư "${name}" của máy chủ dấu thời gian đã hết hiệu lực từ ${isoCached(c.notAfter)} và không có dấu thời gian lưu trữ nào chứng minh dấu thời gian này có trước thời điểm đó`,
+    poe
+      ? `The TSA certificate "${name}" expired on ${isoCached(c.notAfter)}, before the later archive timestamp (${isoCached(poe)})`
+      : `The TSA certificate "${name}" expired on ${isoCached(c.notAfter)} and no archive timestamp proves this token existed before then`,
+  );
 }
 
 /** Rewords the validity message for a TSA (its "signing time" is genTime). */

@@ -10,7 +10,7 @@ import type { CmsValidationResult, EmbeddedValidationData } from '../cms-validat
 import { validateCms } from '../cms-validator.ts';
 import { defaultPolicy } from '../policy.ts';
 import { validationContext, type VerifyOptions } from '../verify-options.ts';
-import type { Change, Check, Coverage, ModificationLevel, SignatureReport, ValidationReport } from '../report.ts';
+import type { Change, Check, Coverage, ModificationLevel, SignatureLevel, SignatureReport, ValidationReport } from '../report.ts';
 import { OUTCOME_VI, tt15Summary } from '../tt15-summary.ts';
 import { ModificationAnalyzer } from './diff-analysis.ts';
 import { readDss } from './dss.ts';
@@ -41,11 +41,64 @@ function coverageCheck(c: Coverage): Check {
   }
 }
 
-function formatName(sig: PdfSignature, cms: CmsValidationResult | undefined, archived: boolean): string {
+function formatName(sig: PdfSignature, level: SignatureLevel): string {
   if (sig.kind === 'document-timestamp') return 'PAdES-DOCUMENT-TIMESTAMP';
-  const level = cms?.level ?? 'B-B';
-  if (sig.subFilter === 'ETSI.CAdES.detached') return archived && level === 'B-LT' ? 'PAdES-BASELINE-LTA' : `PAdES-BASELINE-${level.slice(2)}`;
-  return `PKCS7-${level === 'B-B' ? 'B' : level === 'B-T' ? 'T' : 'LT'}`;
+  return `${sig.subFilter === 'ETSI.CAdES.detached' ? 'PAdES-BASELINE' : 'PKCS7'}-${level.slice(2)}`;
+}
+
+const signedEndOf = (sig: PdfSignature): number => (sig.byteRange ? sig.byteRange[2] + sig.byteRange[3] : 0);
+
+/** True when the file as it was at `end` has a /DSS: a document timestamp ending there archives validation data. */
+function dssBefore(bytes: Uint8Array, end: number): boolean {
+  try {
+    const r = PdfReader.open(bytes.subarray(0, end));
+    return r.catalog.has('DSS');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Document timestamps validated newest first, each with the proof of existence the later ones give it (EN 319
+ * 102-1 §5.6: a TSA certificate that has expired since is covered by the next document timestamp).
+ */
+async function validateDocumentTimestamps(
+  bytes: Uint8Array,
+  sigs: readonly PdfSignature[],
+  embedded: EmbeddedValidationData,
+  ctx: ReturnType<typeof validationContext>,
+): Promise<Map<PdfSignature, CmsValidationResult>> {
+  const out = new Map<PdfSignature, CmsValidationResult>();
+  const stamps = sigs.filter((s) => s.kind === 'document-timestamp' && s.cms && s.byteRange).sort((a, b) => signedEndOf(b) - signedEndOf(a));
+  for (const ts of stamps) {
+    const [a, b, c, d] = ts.byteRange!;
+    out.set(
+      ts,
+      await validateCms(
+        { kind: 'document-timestamp', cms: ts.cms!, signedContent: [bytes.subarray(a, a + b), bytes.subarray(c, c + d)], embedded, archivePoe: archivePoeFor(signedEndOf(ts), out) },
+        ctx,
+      ),
+    );
+  }
+  return out;
+}
+
+/** The earliest time a valid document timestamp covering more than the first `end` bytes proves. */
+function archivePoeFor(end: number, stamps: ReadonlyMap<PdfSignature, CmsValidationResult>): Date | undefined {
+  let best: Date | undefined;
+  for (const [ts, r] of stamps) {
+    if (signedEndOf(ts) <= end || !r.proofOfExistence) continue;
+    if (!best || r.proofOfExistence.getTime() < best.getTime()) best = r.proofOfExistence;
+  }
+  return best;
+}
+
+/** B-LTA: B-LT and a valid document timestamp over a revision that holds the /DSS. */
+function reachedLevel(base: CmsValidationResult['level'] | undefined, end: number, stamps: ReadonlyMap<PdfSignature, CmsValidationResult>, bytes: Uint8Array): SignatureLevel {
+  const level = base ?? 'B-B';
+  if (level !== 'B-LT') return level;
+  for (const [ts, r] of stamps) if (signedEndOf(ts) > end && r.proofOfExistence && dssBefore(bytes, signedEndOf(ts))) return 'B-LTA';
+  return level;
 }
 
 export async function verifyPdf(bytes: Uint8Array, opts: VerifyOptions = {}): Promise<ValidationReport> {
@@ -64,6 +117,7 @@ export async function verifyPdf(bytes: Uint8Array, opts: VerifyOptions = {}): Pr
   const ctx = validationContext(opts, policy, at);
   // The first certification signature's permissions govern every change made after it.
   const certifying = signatures.find((s) => s.certification !== undefined);
+  const stamps = await validateDocumentTimestamps(bytes, signatures, embedded, ctx);
 
   const reports: SignatureReport[] = [];
   for (const sig of signatures) {
@@ -109,27 +163,31 @@ export async function verifyPdf(bytes: Uint8Array, opts: VerifyOptions = {}): Pr
     let cms: CmsValidationResult | undefined;
     if (sig.cms && sig.byteRange) {
       const [a, b, c, d] = sig.byteRange;
-      cms = await validateCms(
-        {
-          kind: sig.kind,
-          cms: sig.cms,
-          signedContent: [bytes.subarray(a, a + b), bytes.subarray(c, c + d)],
-          claimedSigningTime: sig.claimedTime,
-          embedded,
-        },
-        ctx,
-      );
+      cms =
+        stamps.get(sig) ??
+        (await validateCms(
+          {
+            kind: sig.kind,
+            cms: sig.cms,
+            signedContent: [bytes.subarray(a, a + b), bytes.subarray(c, c + d)],
+            claimedSigningTime: sig.claimedTime,
+            embedded,
+            archivePoe: archivePoeFor(signedEnd, stamps),
+          },
+          ctx,
+        ));
       raw.push(...cms.checks);
     } else if (!raw.some((x) => x.status === 'FAILED' && x.id === 'CONTENTS_GAP')) {
       raw.push(check('CMS_STRUCTURE', false, 'Không có dữ liệu chữ ký (CMS) để kiểm tra', 'No CMS signature data to validate'));
     }
 
     const outcome = applyPolicy(raw, policy);
-    const archived = signatures.some((o) => o.kind === 'document-timestamp' && o.byteRange && o.byteRange[2] + o.byteRange[3] > signedEnd);
+    const level = reachedLevel(cms?.level, signedEnd, stamps, bytes);
     const base = {
       id: sig.fieldName,
       kind: sig.kind,
-      format: formatName(sig, cms, archived),
+      format: formatName(sig, level),
+      level,
       indication: outcome.indication,
       subIndication: outcome.subIndication,
       signer: cms?.signer,
