@@ -22,8 +22,11 @@ export interface SignedSamples {
   xml: Buffer;
 }
 
-/** Signs the sample PDF (seal appearance, B-T) and the sample edXML package (B-T) with `signer`. */
-export async function signSamples(signer: Signer, server: TestPkiServer, scheme?: SignatureScheme): Promise<SignedSamples> {
+/**
+ * Signs the sample PDF (seal appearance, B-T) and the sample edXML package (B-T) with `signer`; schemes default
+ * to what kyso emits (RSA-PSS in PDF, rsa-sha256 in XML, ECDSA for EC keys).
+ */
+export async function signSamples(signer: Signer, server: TestPkiServer, schemes: { pdf?: SignatureScheme; xml?: SignatureScheme } = {}): Promise<SignedSamples> {
   const network = { rewrite: server.rewrite };
   const tsaUrl = `${server.url}/tsa`;
   const pdf = await signDocument(readFileSync(SAMPLE_PDF), {
@@ -31,11 +34,11 @@ export async function signSamples(signer: Signer, server: TestPkiServer, scheme?
     network,
     level: 'B-T',
     tsaUrl,
-    scheme,
+    scheme: schemes.pdf,
     revocationCheck: 'require',
-    appearance: { kind: 'seal', image: readFileSync(SEAL_PNG) },
+    appearance: { kind: 'seal', image: readFileSync(SEAL_PNG), rect: [360, 80, 120, 120] },
   });
-  const xml = await signXmlDocument(readFileSync(SAMPLE_EDXML), { signer, network, level: 'B-T', tsaUrl, scheme, revocationCheck: 'require' });
+  const xml = await signXmlDocument(readFileSync(SAMPLE_EDXML), { signer, network, level: 'B-T', tsaUrl, scheme: schemes.xml, revocationCheck: 'require' });
   return { pdf: pdf.bytes, xml: xml.bytes };
 }
 
