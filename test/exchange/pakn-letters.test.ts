@@ -178,6 +178,8 @@ describe('routing letter (VPCP → agency)', () => {
     // The body starts at the left margin (30 mm) and runs to the right margin (15 mm) when justified.
     const leftmost = Math.min(...ws.filter((w) => w.y < find('Kính').y && w.y > find('Nơi').top).map((w) => w.x));
     expect(leftmost).toBeCloseTo((30 * 72) / 25.4, 0);
+    const rightmost = Math.max(...ws.filter((w) => w.y < find('Kính').y && w.y > find('Nơi').top).map((w) => w.right));
+    expect(rightmost).toBeCloseTo(595.276 - (15 * 72) / 25.4, 0);
     // The signature box: right half, below "PHÓ CHỦ NHIỆM" and above "Nguyễn Văn An".
     const [x, y, w, h] = letter.signature.rect;
     expect(letter.signature.page).toBe(0);
@@ -229,6 +231,13 @@ describe('reply letter (agency → VPCP)', () => {
       expect(t).toContain(phrase);
     }
     expect(qpdfCheck(file)).toMatchObject({ ok: true });
+  });
+
+  it('names the governing body above the issuing body', async () => {
+    const letter = composeReplyLetter({ ...replyLetter, issuer: { parentName: 'Bộ Tài chính', name: 'Cục Thuế' }, numberSymbol: '88/CT-TTHT' });
+    const t = await text(save('letter-reply-department.pdf', letter.pdf));
+    expect(t).toMatch(/^BỘ TÀI CHÍNH CỤC THUẾ CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM/);
+    expect(t).toContain('Cục Thuế nhận được Công văn số 125/VPCP-KSTT');
   });
 
   it('runs onto further pages: numbered from page 2, every paragraph once and in order, signature on the last page', async () => {
