@@ -4,3 +4,4 @@ export * from './identifiers.ts';
 export * from './build.ts';
 export * from './parse.ts';
 export * from './status.ts';
+export * from './trace.ts';
