@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { isKysoError } from '../errors.ts';
 import { registerAuditCommand } from './audit-command.ts';
 import { EXIT, exitCodeFor } from './exit-codes.ts';
+import { registerExtendCommand } from './extend-command.ts';
 import { registerPkiCommands } from './pki-command.ts';
 import { registerServeCommand } from './serve-command.ts';
 import { registerSignCommand } from './sign-command.ts';
@@ -17,6 +18,7 @@ export function buildProgram(result: CommandResult = {}): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerSignCommand(program);
+  registerExtendCommand(program);
   registerVerifyCommand(program, result);
   registerPkiCommands(program);
   registerServeCommand(program);

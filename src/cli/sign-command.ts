@@ -17,7 +17,7 @@ interface SignOptions {
   p12: string;
   password?: string;
   passwordEnv?: string;
-  level: 'B-B' | 'B-T';
+  level: 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
   tsa?: string;
   appearance: AppearanceKind;
   image?: string;
@@ -76,7 +76,7 @@ export function registerSignCommand(program: Command): void {
     .requiredOption('--p12 <file>', 'tệp khóa PKCS#12 (.p12/.pfx)')
     .option('--password <pass>', 'mật khẩu PKCS#12 (PKCS#12 password)')
     .option('--password-env <var>', 'đọc mật khẩu từ biến môi trường (read the password from an environment variable)')
-    .addOption(new Option('--level <level>', 'mức PAdES (PAdES baseline level)').choices(['B-B', 'B-T']).default('B-B'))
+    .addOption(new Option('--level <level>', 'mức PAdES/XAdES (baseline level; B-LT/B-LTA embed validation data for long-term validity)').choices(['B-B', 'B-T', 'B-LT', 'B-LTA']).default('B-B'))
     .option('--tsa <url>', 'máy chủ dấu thời gian RFC 3161 cho B-T (RFC 3161 TSA URL for B-T)')
     .addOption(
       new Option('--appearance <kind>', 'hình thức hiển thị theo Nghị định 30/2020: chữ ký người có thẩm quyền, con dấu, dấu văn bản, ẩn (Decree 30 appearance)')
@@ -106,7 +106,7 @@ export function registerSignCommand(program: Command): void {
       if (inPath === outPath) throw usage('Tệp ra phải khác tệp vào (tệp gốc không bao giờ bị sửa)', 'The output must differ from the input (the input is never modified)');
       const page = Number(o.page);
       if (!Number.isInteger(page) || page < 1) throw usage(`--page phải là số nguyên ≥ 1: "${o.page}"`, `--page must be an integer ≥ 1: "${o.page}"`);
-      if (o.level === 'B-T' && !o.tsa) throw usage('Mức B-T cần --tsa', 'Level B-T needs --tsa');
+      if (o.level !== 'B-B' && !o.tsa) throw usage(`Mức ${o.level} cần --tsa`, `Level ${o.level} needs --tsa`);
 
       const bytes = readInput(inPath, 'tệp cần ký');
       const signer = KeyObjectSigner.fromPkcs12File(resolve(o.p12), password(o));
@@ -114,10 +114,13 @@ export function registerSignCommand(program: Command): void {
       if (isXml && o.appearance !== 'none') {
         throw usage('Tài liệu XML không có hình thức hiển thị (--appearance)', 'XML documents have no visible appearance (--appearance)');
       }
+      if (isXml && (o.level === 'B-LT' || o.level === 'B-LTA')) {
+        throw usage(`Chưa hỗ trợ mức ${o.level} cho XML`, `Level ${o.level} is not supported for XML yet`);
+      }
       const result = isXml
         ? await signXmlDocument(bytes, {
             signer,
-            level: o.level,
+            level: o.level as 'B-B' | 'B-T',
             tsaUrl: o.tsa,
             revocationCheck: o.revocation,
             digest: o.digest,

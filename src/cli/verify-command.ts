@@ -11,7 +11,7 @@ import { Command } from 'commander';
 import { isKysoError, KysoError, type ErrorCode } from '../errors.ts';
 import { formatSigningTime } from '../util/vn-time.ts';
 import type { VerifyOptions } from '../verify/pdf/pdf-validator.ts';
-import type { Check, Indication, SignatureReport, ValidationReport } from '../verify/report.ts';
+import type { Check, Indication, SignatureLevel, SignatureReport, ValidationReport } from '../verify/report.ts';
 
 export const VERIFY_EXIT = { PASSED: 0, FAILED: 1, INDETERMINATE: 2, NO_SIGNATURE_OR_UNREADABLE: 3 } as const;
 
@@ -41,6 +41,20 @@ const LABEL_EN: Record<Indication, string> = {
   TOTAL_PASSED: 'Valid',
   TOTAL_FAILED: 'Invalid',
   INDETERMINATE: 'Validity could not be determined',
+};
+
+/** What each baseline level means for the reader (long-term validation, issue 7). */
+const LEVEL_VI: Record<SignatureLevel, string> = {
+  'B-B': ' (không có bằng chứng thời điểm ký)',
+  'B-T': ' (có dấu thời gian chứng minh thời điểm ký)',
+  'B-LT': ' (kèm dữ liệu kiểm tra: chuỗi chứng thư, OCSP/CRL — kiểm tra được khi không có mạng)',
+  'B-LTA': ' (kèm dữ liệu kiểm tra và dấu thời gian lưu trữ — kiểm tra được lâu dài)',
+};
+const LEVEL_EN: Record<SignatureLevel, string> = {
+  'B-B': ' (no proof of the signing time)',
+  'B-T': ' (a timestamp proves the signing time)',
+  'B-LT': ' (validation data embedded: chains, OCSP/CRL — verifiable offline)',
+  'B-LTA': ' (validation data and an archive timestamp — verifiable long term)',
 };
 
 /** ISO 8601 date-time with an offset, or a date alone (midnight in Vietnam). */
@@ -101,6 +115,7 @@ function signatureVi(s: SignatureReport, i: number, n: number): string[] {
   const out = [`${kind} ${i + 1}/${n} «${s.id}» (${s.format}): ${LABEL_VI[s.indication]}`];
   // The outcome with its reason (for a valid signature the heading already says it).
   if (m.result !== LABEL_VI[s.indication]) out.push(`  Kết quả: ${m.result}`);
+  if (s.level) out.push(`  Mức chữ ký: ${s.level}${LEVEL_VI[s.level]}`);
   out.push(
     `  1. Tổ chức cung cấp dịch vụ chứng thực chữ ký số: ${m.issuer}`,
     `  2. Thông tin người ký: ${m.signer}`,
@@ -134,6 +149,7 @@ function signatureEn(s: SignatureReport, i: number, n: number): string[] {
     `  Timestamp: ${s.timestamp ? `${show(s.timestamp.time)} by ${s.timestamp.tsa}${s.timestamp.valid ? '' : ' (INVALID)'}` : 'none'}`,
     `  Certificate validity: ${s.signer ? `${show(s.signer.notBefore)} to ${show(s.signer.notAfter)}` : 'unknown'}`,
     `  Coverage: ${s.coverage}; changes after signing: ${s.modifications.level}`,
+    ...(s.level ? [`  Level: ${s.level}${LEVEL_EN[s.level]}`] : []),
   ];
   out.push(...changeLines(s, 'en'));
   for (const c of byStatus(s.checks, 'FAILED')) out.push(`  ✗ Failed [${c.id}${c.subIndication ? ` → ${c.subIndication}` : ''}]: ${c.message.en}`);
