@@ -38,6 +38,13 @@ export type ErrorCode =
   | 'AUDIT_CHAIN_BROKEN'
   | 'REDIS_UNAVAILABLE'
   | 'CALENDAR_YEAR_MISSING'
+  | 'NO_SERVICE_KEY'
+  | 'UNKNOWN_AGENCY'
+  | 'CASE_STATE'
+  | 'PACKAGE_REJECTED'
+  | 'IDEMPOTENCY_MISMATCH'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
   | 'CALENDAR_DATA_INVALID';
 
 export class KysoError extends Error {

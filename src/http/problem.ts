@@ -12,6 +12,8 @@ export type HttpErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'NOT_FOUND'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
   | 'METHOD_NOT_ALLOWED'
   | 'VALIDATION_TIMEOUT'
   | 'RESOURCE_LIMIT'
@@ -30,6 +32,8 @@ export interface Problem {
   title_en: string;
   detail_en: string;
   instance?: string;
+  /** Extension members (RFC 9457 §3.2), e.g. the id of a rejected message and of the status packet sent back. */
+  [extension: string]: unknown;
 }
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
@@ -49,6 +53,16 @@ const KINDS: Partial<Record<ProblemCode, ProblemKind>> = {
   INVALID_ARGUMENT: { status: 400, title: 'Yêu cầu không hợp lệ', title_en: 'Bad request' },
   NO_FILE: { status: 400, title: 'Thiếu tệp cần kiểm tra', title_en: 'No file to verify' },
   NOT_FOUND: { status: 404, title: 'Không tìm thấy', title_en: 'Not found' },
+  UNAUTHORIZED: { status: 401, title: 'Chưa xác thực', title_en: 'Unauthorized' },
+  FORBIDDEN: { status: 403, title: 'Không có quyền', title_en: 'Forbidden' },
+  DB_CONFLICT: { status: 409, title: 'Xung đột dữ liệu', title_en: 'Conflict' },
+  CASE_STATE: { status: 409, title: 'Trạng thái hồ sơ không cho phép thao tác này', title_en: 'Not allowed in the case\'s current state' },
+  NO_SERVICE_KEY: { status: 409, title: 'Dịch vụ không giữ khóa ký của cơ quan', title_en: 'The service holds no key for this agency' },
+  IDEMPOTENCY_MISMATCH: { status: 422, title: 'Idempotency-Key đã dùng cho yêu cầu khác', title_en: 'Idempotency-Key reused with a different request' },
+  PACKAGE_REJECTED: { status: 422, title: 'Gói tin bị từ chối', title_en: 'Package rejected' },
+  UNKNOWN_AGENCY: { status: 422, title: 'Cơ quan không có trong danh bạ', title_en: 'Unknown agency' },
+  DB_UNAVAILABLE: { status: 503, title: 'Cơ sở dữ liệu tạm thời không sẵn sàng', title_en: 'Database unavailable' },
+  REDIS_UNAVAILABLE: { status: 503, title: 'Hàng đợi tạm thời không sẵn sàng', title_en: 'Queue unavailable' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Phương thức không được hỗ trợ', title_en: 'Method not allowed' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Tệp quá lớn', title_en: 'Payload too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Kiểu nội dung không được hỗ trợ', title_en: 'Unsupported media type' },
@@ -79,9 +93,10 @@ export function statusFor(code: ProblemCode): number {
 }
 
 /** A problem document for a code, with Vietnamese and English details. */
-export function problem(code: ProblemCode, detail: string, detailEn: string, instance?: string): Problem {
+export function problem(code: ProblemCode, detail: string, detailEn: string, instance?: string, extensions: Record<string, unknown> = {}): Problem {
   const kind = KINDS[code] ?? INTERNAL_KIND;
   return {
+    ...extensions,
     type: problemType(code),
     title: kind.title,
     status: kind.status,
@@ -100,6 +115,7 @@ export class HttpProblemError extends Error {
     readonly vi: string,
     readonly en: string,
     readonly headers: Record<string, string> = {},
+    readonly extensions: Record<string, unknown> = {},
   ) {
     super(en);
     this.name = 'HttpProblemError';
@@ -112,8 +128,8 @@ export class HttpProblemError extends Error {
  * fault (IO, ...) — becomes a 500 with a fixed message; the caller logs the original.
  */
 export function problemFromError(e: unknown, instance?: string): { problem: Problem; headers: Record<string, string>; internal: boolean } {
-  if (e instanceof HttpProblemError) return { problem: problem(e.code, e.vi, e.en, instance), headers: e.headers, internal: false };
-  if (isKysoError(e) && KINDS[e.code] !== undefined) return { problem: problem(e.code, e.vi, e.en, instance), headers: {}, internal: false };
+  if (e instanceof HttpProblemError) return { problem: problem(e.code, e.vi, e.en, instance, e.extensions), headers: e.headers, internal: false };
+  if (isKysoError(e) && KINDS[e.code] !== undefined) return { problem: problem(e.code, e.vi, e.en, instance, (e as { extensions?: Record<string, unknown> }).extensions), headers: {}, internal: false };
   return {
     problem: problem(
       'INTERNAL',

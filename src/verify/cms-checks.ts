@@ -421,6 +421,7 @@ export function signerReport(c: CertInfo): SignerReport {
     ...(f.title ? { title: f.title } : {}),
     ...(f.serialNumber ? { serialNumber: f.serialNumber } : {}),
     certificateSerial: c.serialHex,
+    certificateSha256: c.id,
     subject: c.subject,
     issuer: c.issuer,
     notBefore: isoCached(c.notBefore),

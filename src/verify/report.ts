@@ -114,6 +114,8 @@ export interface SignerReport {
   /** The subject serialNumber attribute (e.g. an agency code) — not the certificate serial. */
   serialNumber?: string;
   certificateSerial: string;
+  /** SHA-256 (hex) of the signing certificate's DER: how the exchange binds a signer to an agency. */
+  certificateSha256: string;
   subject: string;
   issuer: string;
   notBefore: string;

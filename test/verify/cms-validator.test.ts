@@ -1,4 +1,5 @@
 // validateCms against real signatures and the real test PKI server (OCSP, CRL, TSA): no mocks.
+import { createHash } from 'node:crypto';
 import { useTestPkiServer } from '../helpers/pki-server.ts';
 import { describe, expect, it } from 'vitest';
 import { testPki } from '../../certs-test/index.ts';
@@ -76,6 +77,7 @@ describe('valid signatures pass every check', () => {
       organizationalUnit: 'Văn phòng Bộ',
       title: 'Phó Chánh Văn phòng',
       certificateSerial: i.serialHex,
+      certificateSha256: createHash('sha256').update(certDer('person-ministry')).digest('hex'),
       subject: 'CN=Trần Thị Bích Ngọc, T=Phó Chánh Văn phòng, OU=Văn phòng Bộ, O=Bộ Tư pháp, L=Hà Nội, C=VN',
       issuer: 'CN=Test Ban Cơ yếu CA, OU=Cục Chứng thực số và Bảo mật thông tin, O=Ban Cơ yếu Chính phủ (THỬ NGHIỆM), C=VN',
       notBefore: '2025-04-01T07:00:00+07:00',

@@ -10,13 +10,15 @@ import type { AttachmentReport, ValidationReport } from '../../verify/report.ts'
 import { OUTCOME_VI } from '../../verify/tt15-summary.ts';
 import { verifyXmlDocument } from '../../verify/xml/xml-validator.ts';
 import { parseXmlSafely } from '../../xml/safe-parser.ts';
-import { EDOC_NS, EDXML_NS, type EdxmlPackage } from './model.ts';
+import { EDOC_NS, EDXML_NS, type EdxmlPackage, type StatusPacket } from './model.ts';
 import { parseEdxmlDocument } from './parse.ts';
 
 export interface PackageVerification {
   report: ValidationReport;
   /** The package model, read from the signed DOM; present only when a signature covering it passed. */
   package?: EdxmlPackage;
+  /** The status packet model, likewise read from the signed DOM (status packets only). */
+  status?: StatusPacket;
 }
 
 const isEdxml = (doc: Document): boolean => {
@@ -45,6 +47,7 @@ export async function verifyXmlPackage(bytes: Uint8Array, opts: VerifyOptions = 
   const v = await verifyXmlDocument(doc, { ...opts, bytes });
   if (!isEdxml(doc) || !v.coveredRoot) return { report: v.report };
   const parsed = parseEdxmlDocument(v.document, { signedRoot: v.coveredRoot });
+  if (parsed.kind === 'status') return { report: v.report, status: parsed.status };
   if (parsed.kind !== 'document') return { report: v.report };
   const attachments: AttachmentReport[] = [];
   for (const a of parsed.package.Attachments) attachments.push(await verifyAttachment(a, opts));

@@ -1,0 +1,304 @@
+// Receipt of a package or status packet (issue 5, Flow → Receipt; Decree 30/2020 Art. 21): every message that
+// enters kyso — posted by an agency, or built by the service itself — passes here.
+//
+//   1. verify the XML signature and every signed PDF it carries, reading the model only from signed content;
+//   2. the sender must be the authenticated agency, and the signing certificate must be bound to it;
+//   3. every recipient must be in the registry;
+//   4. valid → stored, status 01 signed by the recipient the same moment, queued for delivery;
+//      invalid → stored as rejected (evidence), status 02 with the reason returned to the sender;
+//   5. status packets and replies move the case they concern.
+// Steps 4–5 commit in one transaction with their audit entries; enqueueing follows the commit (a message
+// committed but not enqueued is picked up by the sweeper). Signing the automatic status packets happens before
+// the transaction, so the audit-chain lock is held for SQL only.
+import { createHash } from 'node:crypto';
+import { KysoError } from '../../errors.ts';
+import type { Queryable } from '../../store/database.ts';
+import type { ValidationReport } from '../../verify/report.ts';
+import { getAgency, type Agency } from '../agencies/agency-registry.ts';
+import { appendAuditInTx } from '../audit/audit-log.ts';
+import type { EdxmlPackage, StatusCode } from '../edxml/model.ts';
+import { parseEdxml } from '../edxml/parse.ts';
+import { verifyXmlPackage } from '../edxml/verify-package.ts';
+import { enqueueAll, nowOf, type ExchangeContext } from '../exchange-context.ts';
+import { findDocumentMessage, getMessage, insertMessage, messageByKey, type Message, type MessageHeaderSummary, type MessagePurpose } from '../messages/messages.ts';
+import { applyStatusToCase, linkDocumentToCase } from './case-effects.ts';
+import { signedStatusPacket } from './status-issuer.ts';
+
+export const DEFAULT_MAX_PACKAGE_BYTES = 50 * 1024 * 1024;
+
+export interface ReceiveRequest {
+  /** The authenticated sending agency. */
+  sender: string;
+  /** Audit actor (`key:<api key id>`, `system:route`). */
+  actor: string;
+  bytes: Uint8Array;
+  /** The sender's unique id for this message (Idempotency-Key). Default: the SHA-256 of the bytes. */
+  idempotencyKey?: string;
+  /** Set when the service built the package for a case step (routing, recall, replace). */
+  caseId?: string;
+  purpose?: MessagePurpose;
+  /** Runs inside the receipt transaction once the messages exist (the caller's case transition). */
+  inTransaction?: (tx: Queryable, messages: Message[]) => Promise<void>;
+}
+
+export interface ReceiveResult {
+  accepted: boolean;
+  /** True when this message was already received (same idempotency key or DocumentId): nothing new was created. */
+  duplicate: boolean;
+  kind: 'edoc' | 'status';
+  /** One row per recipient. */
+  messages: Message[];
+  /** Status packets the service issued at receipt (01 or 02), one per recipient holding a service key. */
+  receipts: Message[];
+  reason?: { vi: string; en: string };
+  report: Pick<ValidationReport, 'indication' | 'subIndication' | 'summary'>;
+}
+
+const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+function firstFailure(report: ValidationReport): { vi: string; en: string } {
+  for (const s of report.signatures) {
+    const c = s.checks?.find((x) => x.status === 'FAILED') ?? s.checks?.find((x) => x.status === 'WARNING');
+    if (s.indication !== 'TOTAL_PASSED' && c) return { vi: `Chữ ký không hợp lệ: ${c.message.vi}`, en: `Invalid signature: ${c.message.en}` };
+  }
+  for (const a of report.attachments ?? []) {
+    if (a.problem) return { vi: `Tệp đính kèm ${a.name}: ${a.problem.vi}`, en: `Attachment ${a.name}: ${a.problem.en}` };
+    if (a.report && a.report.indication !== 'TOTAL_PASSED') return { vi: `Tệp đính kèm ${a.name}: ${a.report.summary.vi}`, en: `Attachment ${a.name}: ${a.report.summary.en}` };
+  }
+  if (report.signatures.length === 0) return { vi: 'Gói tin không có chữ ký số', en: 'The package is not signed' };
+  return { vi: report.summary.vi, en: report.summary.en };
+}
+
+const brief = (r: ValidationReport) => ({ indication: r.indication, ...(r.subIndication ? { subIndication: r.subIndication } : {}), summary: r.summary });
+
+function headerSummary(p: EdxmlPackage): MessageHeaderSummary {
+  const h = p.MessageHeader;
+  return {
+    OrganId: h.From.OrganId,
+    Code: h.Code.CodeNotation ? `${h.Code.CodeNumber}/${h.Code.CodeNotation}` : h.Code.CodeNumber,
+    PromulgationDate: h.PromulgationInfo.PromulgationDate,
+    DocumentId: h.DocumentId,
+    Subject: h.Subject,
+  };
+}
+
+async function knownAgencies(ctx: ExchangeContext, ids: readonly string[]): Promise<Agency[]> {
+  const out: Agency[] = [];
+  for (const id of ids) {
+    const a = await getAgency(ctx.db, id);
+    if (!a) {
+      throw Object.assign(new KysoError('UNKNOWN_AGENCY', `Cơ quan nhận ${id} không có trong danh bạ`, `Recipient agency ${id} is not in the registry`), { extensions: { agencyId: id } });
+    }
+    out.push(a);
+  }
+  return out;
+}
+
+/** Receives one package or status packet from `req.sender`. See the file comment for the steps. */
+export async function receiveMessage(ctx: ExchangeContext, req: ReceiveRequest): Promise<ReceiveResult> {
+  const max = ctx.maxPackageBytes ?? DEFAULT_MAX_PACKAGE_BYTES;
+  if (req.bytes.length > max) throw new KysoError('INVALID_ARGUMENT', `Gói tin lớn hơn giới hạn ${max} byte`, `The package exceeds the ${max}-byte limit`);
+  const at = nowOf(ctx);
+  const packageSha = sha256(req.bytes);
+  const key = req.idempotencyKey ?? `sha256:${packageSha}`;
+  if (key.length > 180) throw new KysoError('INVALID_ARGUMENT', 'Idempotency-Key dài quá 180 ký tự', 'Idempotency-Key longer than 180 characters');
+
+  // A resend with the same key: answer from the store, before verifying again.
+  const again = await messageByKey(ctx.db, req.sender, `${key}#1`);
+  if (again) return duplicateResult(ctx, req.sender, key, again);
+
+  const verification = await verifyXmlPackage(req.bytes, { ...ctx.verify, at, name: 'package.xml' });
+  const report = verification.report;
+  // The model to act on comes from signed content. If no signature covers it, the unsigned model is read only to
+  // address the rejection (sender and recipients); nothing else in it is trusted.
+  let pkg = verification.package;
+  let status = verification.status;
+  const signedModel = pkg !== undefined || status !== undefined;
+  if (!signedModel) {
+    const parsed = parseEdxml(req.bytes);
+    if (parsed.kind === 'document') pkg = parsed.package;
+    else status = parsed.status;
+  }
+  const kind: 'edoc' | 'status' = pkg ? 'edoc' : 'status';
+  const from = pkg ? pkg.MessageHeader.From.OrganId : status!.From.OrganId;
+  if (from !== req.sender) {
+    throw new KysoError('FORBIDDEN', `Gói tin ghi cơ quan gửi ${from}, nhưng khóa API là của ${req.sender}`, `The package names sender ${from}, but the API key belongs to ${req.sender}`);
+  }
+  const sender = (await getAgency(ctx.db, req.sender))!;
+  const recipientIds = pkg ? [...new Set(pkg.MessageHeader.To.map((t) => t.OrganId))] : [status!.ResponseFor.OrganId];
+  if (recipientIds.includes(req.sender)) throw new KysoError('INVALID_ARGUMENT', 'Cơ quan không thể gửi gói tin cho chính mình', 'An agency cannot send a package to itself');
+  const recipients = await knownAgencies(ctx, recipientIds);
+
+  // Is it valid, and is it the sender's own signature?
+  let reason: { vi: string; en: string } | undefined;
+  if (report.indication !== 'TOTAL_PASSED' || !signedModel) {
+    reason = firstFailure(report);
+  } else {
+    const certSha = report.signatures[0]?.signer?.certificateSha256;
+    const owner = certSha ? await certificateOwnerBySha(ctx.db, certSha) : undefined;
+    if (owner !== req.sender) {
+      const who = report.signatures[0]?.signer?.commonName ?? '?';
+      reason = owner
+        ? { vi: `Gói tin được ký bằng chứng thư số của cơ quan ${owner} ("${who}"), không phải của cơ quan gửi ${req.sender}`, en: `The package is signed with a certificate of agency ${owner} ("${who}"), not of the sender ${req.sender}` }
+        : { vi: `Chứng thư số ký gói tin ("${who}") chưa được đăng ký cho cơ quan ${req.sender}`, en: `The signing certificate ("${who}") is not registered for agency ${req.sender}` };
+    }
+  }
+
+  // A status packet must answer a document this agency was actually sent.
+  let original: Message | undefined;
+  if (status) {
+    original = await findDocumentMessage(ctx.db, status.ResponseFor.OrganId, req.sender, status.ResponseFor.DocumentId);
+    if (!original) {
+      throw new KysoError(
+        'PACKAGE_REJECTED',
+        `Không có văn bản ${status.ResponseFor.DocumentId} do ${status.ResponseFor.OrganId} gửi tới ${req.sender} để báo trạng thái`,
+        `There is no document ${status.ResponseFor.DocumentId} from ${status.ResponseFor.OrganId} to ${req.sender} to report a status on`,
+      );
+    }
+  }
+
+  // A new document (type 0) with a DocumentId this sender already delivered to the same recipient is a duplicate
+  // submission (Decree 30 Appendix VI), however its bytes differ.
+  if (pkg && !reason && pkg.TraceHeaderList.Bussiness.BussinessDocType === 0) {
+    const prior = await findDocumentMessage(ctx.db, req.sender, recipientIds[0]!, pkg.MessageHeader.DocumentId);
+    if (prior && prior.businessType === 0) return duplicateResult(ctx, req.sender, prior.idempotencyKey.replace(/#\d+$/, ''), prior);
+  }
+
+  // Receipts, signed before the transaction: 01 from each recipient for a valid document, 02 with the reason
+  // for an invalid one. Only where the service holds the recipient's seal (otherwise the agency sends its own).
+  const header = pkg ? headerSummary(pkg) : undefined;
+  const receiptPackets: { recipient: Agency; code: StatusCode; bytes: Uint8Array }[] = [];
+  if (pkg && header) {
+    for (const r of recipients) {
+      if (!(await ctx.signers.get(r.id, 'seal'))) continue;
+      const code: StatusCode = reason ? '02' : '01';
+      const bytes = await signedStatusPacket(ctx, {
+        from: r,
+        about: header,
+        code,
+        description: reason ? `${reason.vi} (${reason.en})` : 'Đã đến, chờ văn thư xử lý (arrived)',
+      });
+      receiptPackets.push({ recipient: r, code, bytes });
+    }
+  }
+
+  await ctx.blobs.put(req.bytes, 'application/xml');
+  for (const p of receiptPackets) await ctx.blobs.put(p.bytes, 'application/xml');
+
+  const result = await ctx.db.transaction(async (tx) => {
+    const messages: Message[] = [];
+    let index = 0;
+    for (const r of recipients) {
+      index++;
+      const { message, created } = await insertMessage(tx, {
+        idempotencyKey: `${key}#${index}`,
+        kind,
+        fromAgency: req.sender,
+        toAgency: r.id,
+        documentId: pkg ? pkg.MessageHeader.DocumentId : status!.ResponseFor.DocumentId,
+        packageSha256: packageSha,
+        status: reason ? 'rejected' : 'received',
+        statusReason: reason ? `${reason.vi} (${reason.en})` : null,
+        caseId: req.caseId ?? original?.caseId ?? null,
+        businessType: pkg ? pkg.TraceHeaderList.Bussiness.BussinessDocType : null,
+        statusCode: status ? status.StatusCode : null,
+        responseFor: status ? status.ResponseFor.DocumentId : (pkg?.MessageHeader.ResponseFor[0]?.DocumentId ?? null),
+        purpose: req.purpose ?? null,
+        verification: brief(report),
+        header: header ?? null,
+      });
+      if (!created) return { duplicate: true as const };
+      messages.push(message);
+      await appendAuditInTx(tx, {
+        actor: req.actor,
+        action: reason ? 'message.rejected' : 'message.received',
+        subject: message.id,
+        documentSha256: packageSha,
+        details: {
+          kind,
+          from: req.sender,
+          to: r.id,
+          documentId: message.documentId,
+          indication: report.indication,
+          ...(status ? { statusCode: status.StatusCode } : {}),
+          ...(pkg ? { businessType: pkg.TraceHeaderList.Bussiness.BussinessDocType } : {}),
+          ...(reason ? { reason: reason.en } : {}),
+        },
+      });
+    }
+
+    const receipts: Message[] = [];
+    for (const p of receiptPackets) {
+      const { message } = await insertMessage(tx, {
+        idempotencyKey: `receipt:${messages.find((m) => m.toAgency === p.recipient.id)!.id}`,
+        kind: 'status',
+        fromAgency: p.recipient.id,
+        toAgency: req.sender,
+        documentId: header!.DocumentId,
+        packageSha256: sha256(p.bytes),
+        status: 'received',
+        statusCode: p.code,
+        responseFor: header!.DocumentId,
+        caseId: req.caseId ?? null,
+      });
+      receipts.push(message);
+      await appendAuditInTx(tx, {
+        actor: `system:receipt`,
+        action: 'status.issued',
+        subject: message.id,
+        documentSha256: message.packageSha256,
+        details: { code: p.code, from: p.recipient.id, to: req.sender, documentId: header!.DocumentId, about: messages.find((m) => m.toAgency === p.recipient.id)!.id },
+      });
+    }
+
+    if (!reason) {
+      if (status && original) await applyStatusToCase(tx, ctx, { status, original, actor: req.actor, at });
+      if (pkg) await linkDocumentToCase(tx, ctx, { pkg, messages, sender, actor: req.actor, at, ...(req.caseId ? { caseId: req.caseId } : {}) });
+      if (req.inTransaction) await req.inTransaction(tx, messages);
+    }
+    return { duplicate: false as const, messages, receipts };
+  });
+
+  if (result.duplicate) {
+    const existing = (await messageByKey(ctx.db, req.sender, `${key}#1`))!;
+    return duplicateResult(ctx, req.sender, key, existing);
+  }
+  // Rejected packages are not delivered; their 02 receipts are (back to the sender).
+  await enqueueAll(ctx, [...(reason ? [] : result.messages), ...result.receipts].map((m) => ({ id: m.id, toAgency: m.toAgency })));
+  return {
+    accepted: !reason,
+    duplicate: false,
+    kind,
+    messages: result.messages,
+    receipts: result.receipts,
+    ...(reason ? { reason } : {}),
+    report: brief(report),
+  };
+}
+
+async function certificateOwnerBySha(db: Queryable, sha: string): Promise<string | undefined> {
+  const r = await db.query<{ agency_id: string }>('SELECT agency_id FROM agency_certificates WHERE cert_sha256 = $1', [sha]);
+  return r.rows[0]?.agency_id;
+}
+
+/** The stored answer for a message received before. */
+async function duplicateResult(ctx: ExchangeContext, sender: string, key: string, first: Message): Promise<ReceiveResult> {
+  const r = await ctx.db.query<{ id: string }>(`SELECT id FROM messages WHERE from_agency = $1 AND idempotency_key LIKE $2 ORDER BY idempotency_key`, [sender, `${key.replace(/[\\%_]/g, '\\$&')}#%`]);
+  const messages = (await Promise.all(r.rows.map((x) => getMessage(ctx.db, x.id)))).filter((m): m is Message => !!m);
+  const all = messages.length ? messages : [first];
+  const receipts: Message[] = [];
+  for (const m of all) {
+    const rc = await messageByKey(ctx.db, m.toAgency, `receipt:${m.id}`);
+    if (rc) receipts.push(rc);
+  }
+  const v = all[0]!.verification ?? { indication: 'INDETERMINATE' };
+  return {
+    accepted: all[0]!.status !== 'rejected',
+    duplicate: true,
+    kind: all[0]!.kind,
+    messages: all,
+    receipts,
+    ...(all[0]!.status === 'rejected' && all[0]!.statusReason ? { reason: { vi: all[0]!.statusReason, en: all[0]!.statusReason } } : {}),
+    report: v as ReceiveResult['report'],
+  };
+}
