@@ -273,6 +273,20 @@ describe('reply letter (agency → VPCP)', () => {
     const last = await text(file, letter.pageCount);
     expect(last).toContain('Lê Thị Hoa');
   });
+
+  it('never splits the closing nor leaves it alone: it shares a page with the end of the body, for any answer length', async () => {
+    const paragraphs = longReplyLetter.answer;
+    for (let n = 1; n <= paragraphs.length; n++) {
+      const letter = composeReplyLetter({ ...replyLetter, answer: paragraphs.slice(0, n) });
+      const file = save(`letter-reply-${n}.pdf`, letter.pdf);
+      expect(letter.signature.page, `${n} paragraphs`).toBe(letter.pageCount - 1);
+      const last = await text(file, letter.pageCount);
+      for (const part of ['theo quy định./. Nơi nhận:', '- Lưu: VT, TCT.', 'KT. BỘ TRƯỞNG THỨ TRƯỞNG', 'Lê Thị Hoa']) expect(last, `${n} paragraphs`).toContain(part);
+      const [, y, , h] = letter.signature.rect;
+      expect(y).toBeGreaterThan((20 * 72) / 25.4);
+      expect(y + h).toBeLessThan(841.89 - (20 * 72) / 25.4);
+    }
+  });
 });
 
 describe('signing the letters (competent person, then the agency seal)', () => {

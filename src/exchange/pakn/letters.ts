@@ -26,7 +26,7 @@
 //     then on one line: "Số: 125/VPCP-KSTT" (13, left) and "Hà Nội, ngày 22 tháng 11 năm 2026" (italic 13, right)
 //     then "V/v …" (12, centred under the number)
 //   "Kính gửi: <agency>" (14, centred); body 14 pt justified, first-line indent 12.7 mm, 6 pt between paragraphs,
-//   ending with "./."; then, kept together on one page, "Nơi nhận:" (bold italic 12, entries 11) bottom-left and
+//   ending with "./."; then, kept together on one page with at least the body's last two lines, "Nơi nhận:" (bold italic 12, entries 11) bottom-left and
 //   the signer block bottom-right (bold 14: competence, position, 30 mm for signature and seal, name).
 //   Pages after the first carry their number centred in the top margin (none on page 1).
 import { KysoError } from '../../errors.ts';
@@ -296,9 +296,15 @@ interface ClosingText {
   archive: string;
 }
 
-/** Nơi nhận (left) and the signer block (right), kept together; returns the signature placement. */
-function drawClosing(flow: TextFlow, c: ClosingText): SignaturePlacement {
-  const f = flow.frame;
+/** Nơi nhận (left) and the signer block (right): laid out first, so the body can keep its end with it. */
+interface ClosingBlock {
+  /** Height including the gap above it. */
+  height: number;
+  /** Draws the block at the flow's cursor (on a new page if it does not fit); returns the signature placement. */
+  draw(flow: TextFlow): SignaturePlacement;
+}
+
+function layoutClosing(f: Frame, c: ClosingText): ClosingBlock {
   const half = (f.right - f.left) / 2;
   const rightX = f.left + half;
 
@@ -314,28 +320,33 @@ function drawClosing(flow: TextFlow, c: ClosingText): SignaturePlacement {
     .map((s) => centred(upper(s.trim()), bold14, half));
   const name = centred(c.signatory.fullName.trim(), bold14, half);
   const aboveHeight = above.reduce((n, p) => n + p.height, 0);
-  const rightHeight = aboveHeight + SIGNATURE_GAP + name.height;
+  const height = Math.max(leftHeight, aboveHeight + SIGNATURE_GAP + name.height);
 
-  flow.space(PARAGRAPH_GAP);
-  flow.keep(Math.max(leftHeight, rightHeight));
-  const page = flow.page;
-  const top = flow.y;
+  return {
+    height: height + PARAGRAPH_GAP,
+    draw(flow) {
+      flow.space(PARAGRAPH_GAP);
+      flow.keep(height);
+      const page = flow.page;
+      const top = flow.y;
 
-  let yl = page.drawParagraph(recipients, f.left, top);
-  for (const e of entries) yl = page.drawParagraph(e, f.left, yl);
+      let yl = page.drawParagraph(recipients, f.left, top);
+      for (const e of entries) yl = page.drawParagraph(e, f.left, yl);
 
-  let yr = top;
-  for (const p of above) yr = page.drawParagraph(p, rightX, yr);
-  const boxTop = yr - (SIGNATURE_GAP - SIGNATURE_BOX.height) / 2;
-  const rect: XYWH = [
-    r3(rightX + (half - SIGNATURE_BOX.width) / 2),
-    r3(boxTop - SIGNATURE_BOX.height),
-    r3(SIGNATURE_BOX.width),
-    r3(SIGNATURE_BOX.height),
-  ];
-  yr = page.drawParagraph(name, rightX, yr - SIGNATURE_GAP);
-  flow.y = Math.min(yl, yr);
-  return { page: page.index, rect };
+      let yr = top;
+      for (const p of above) yr = page.drawParagraph(p, rightX, yr);
+      const boxTop = yr - (SIGNATURE_GAP - SIGNATURE_BOX.height) / 2;
+      const rect: XYWH = [
+        r3(rightX + (half - SIGNATURE_BOX.width) / 2),
+        r3(boxTop - SIGNATURE_BOX.height),
+        r3(SIGNATURE_BOX.width),
+        r3(SIGNATURE_BOX.height),
+      ];
+      yr = page.drawParagraph(name, rightX, yr - SIGNATURE_GAP);
+      flow.y = Math.min(yl, yr);
+      return { page: page.index, rect };
+    },
+  };
 }
 
 const r3 = (v: number): number => Math.round(v * 1000) / 1000;
@@ -358,11 +369,12 @@ function composeLetter(t: LetterText): ComposedLetter {
     },
   });
   flow.y = drawHeader(flow.page, frame, t);
+  const closing = layoutClosing(frame, t);
   t.body.forEach((p, i) => {
     if (i > 0) flow.space(PARAGRAPH_GAP);
-    flow.paragraph(p.text, p.style ?? BODY, BODY_OPTS);
+    flow.paragraph(p.text, p.style ?? BODY, BODY_OPTS, i === t.body.length - 1 ? closing.height : 0);
   });
-  const signature = drawClosing(flow, t);
+  const signature = closing.draw(flow);
   const pdf = doc.finish();
   return { pdf, pageCount: doc.pages.length, signature };
 }

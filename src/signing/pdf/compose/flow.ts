@@ -82,19 +82,22 @@ export class TextFlow {
 
   /**
    * Lays out and draws a paragraph across the full frame width, breaking between lines onto new pages.
-   * A paragraph never leaves a single first line at the bottom of a page (orphan). Returns the layout.
+   * A paragraph never leaves a single first line at the bottom of a page (orphan). `keepWithNext` is the height
+   * of a block that must follow on the same page as the paragraph's last two lines (a signature block should
+   * not stand alone on a page). Returns the layout.
    */
-  paragraph(text: string, style: TextStyle, opts: ParagraphOptions = {}): ParagraphLayout {
+  paragraph(text: string, style: TextStyle, opts: ParagraphOptions = {}, keepWithNext = 0): ParagraphLayout {
     const p = layoutParagraph(text, style, this.width, opts);
-    this.place(p, this.frame.left);
+    this.place(p, this.frame.left, keepWithNext);
     return p;
   }
 
   /** Draws an already laid-out paragraph with its box's left edge at `x`, breaking between lines as needed. */
-  place(p: ParagraphLayout, x: number): void {
-    if (p.lines.length > 1 && this.remaining < 2 * p.pitch) this.keep(2 * p.pitch);
+  place(p: ParagraphLayout, x: number, keepWithNext = 0): void {
+    const n = p.lines.length;
+    if (n > 1 && this.remaining < 2 * p.pitch) this.keep(2 * p.pitch);
     let i = 0;
-    while (i < p.lines.length) {
+    while (i < n) {
       const fit = Math.max(0, Math.floor((this.remaining + 1e-6) / p.pitch));
       if (fit === 0) {
         if (this.y === this.frame.top) {
@@ -103,7 +106,17 @@ export class TextFlow {
         this.newPage();
         continue;
       }
-      const to = Math.min(p.lines.length, i + fit);
+      let to = Math.min(n, i + fit);
+      if (keepWithNext > 0 && to === n && (n - i) * p.pitch + keepWithNext > this.remaining && this.y < this.frame.top) {
+        // The following block will not fit after the rest of the paragraph: its last two lines go over with it
+        // (the whole paragraph when only its first line would stay behind).
+        let cut = Math.max(i, n - 2);
+        if (i === 0 && cut === 1) cut = 0;
+        if (cut > i) this.y = this.current.drawParagraph(p, x, this.y, i, cut);
+        i = cut;
+        this.newPage();
+        continue;
+      }
       this.y = this.current.drawParagraph(p, x, this.y, i, to);
       i = to;
     }
