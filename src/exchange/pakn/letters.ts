@@ -26,9 +26,13 @@
 //     then on one line: "Số: 125/VPCP-KSTT" (13, left) and "Hà Nội, ngày 22 tháng 11 năm 2026" (italic 13, right)
 //     then "V/v …" (12, centred under the number)
 //   "Kính gửi: <agency>" (14, centred); body 14 pt justified, first-line indent 12.7 mm, 6 pt between paragraphs,
-//   ending with "./."; then, kept together on one page with at least the body's last two lines, "Nơi nhận:" (bold italic 12, entries 11) bottom-left and
-//   the signer block bottom-right (bold 14: competence, position, 30 mm for signature and seal, name).
-//   Pages after the first carry their number centred in the top margin (none on page 1).
+//   ending with "./."; then "Nơi nhận:" (bold italic 12, entries 11) bottom-left and the signer block
+//   bottom-right (bold 14: competence, position, 30 mm for signature and seal, name), kept together on one page
+//   and never alone there (the body's last two lines go with it). Pages after the first carry their number
+//   centred in the top margin (none on page 1).
+//
+// Also exported: vietnameseDate / vietnameseDateTime ("ngày 05 tháng 01 năm 2026", "23 giờ 59 phút ngày …"),
+// DEFAULT_SYSTEM_NAME and DEFAULT_LEGAL_BASIS (the texts used when the data gives none).
 import { KysoError } from '../../errors.ts';
 import { mm } from '../../signing/pdf/appearance/geometry.ts';
 import type { XYWH } from '../../signing/pdf/appearance/types.ts';
