@@ -95,12 +95,18 @@ export function parsePkcs11Reference(spec: string): Pkcs11KeyReference {
   return ref;
 }
 
-/** Reads the PIN from where the reference says; a missing variable or unreadable file is the user's to fix. */
-export function resolvePin(source: PinSource, env: NodeJS.ProcessEnv = process.env): string {
+/** A secret named by a reference: the PIN here, a client secret or OTP for remote signing. */
+export interface SecretName {
+  vi: string;
+  en: string;
+}
+
+/** Reads the PIN (or another secret) from where the reference says; a missing variable or unreadable file is the user's to fix. */
+export function resolvePin(source: PinSource, env: NodeJS.ProcessEnv = process.env, what: SecretName = { vi: 'mã PIN', en: 'PIN' }): string {
   if ('env' in source) {
     const v = env[source.env];
     if (v === undefined || v === '') {
-      throw invalid(`Chưa đặt mã PIN: biến môi trường ${source.env} trống`, `No PIN: environment variable ${source.env} is not set`);
+      throw invalid(`Chưa đặt ${what.vi}: biến môi trường ${source.env} trống`, `No ${what.en}: environment variable ${source.env} is not set`);
     }
     return v;
   }
@@ -108,10 +114,10 @@ export function resolvePin(source: PinSource, env: NodeJS.ProcessEnv = process.e
   try {
     text = readFileSync(source.file, 'utf8');
   } catch (e) {
-    throw new KysoError('IO', `Không đọc được tệp mã PIN ${source.file}`, `Cannot read the PIN file ${source.file}`, { cause: e });
+    throw new KysoError('IO', `Không đọc được tệp ${what.vi} ${source.file}`, `Cannot read the ${what.en} file ${source.file}`, { cause: e });
   }
-  // A trailing newline comes from `echo PIN > file`; it is never part of the PIN.
-  const pin = text.replace(/\r?\n$/, '');
-  if (pin === '') throw invalid(`Tệp mã PIN ${source.file} trống`, `The PIN file ${source.file} is empty`);
-  return pin;
+  // A trailing newline comes from `echo PIN > file`; it is never part of the secret.
+  const value = text.replace(/\r?\n$/, '');
+  if (value === '') throw invalid(`Tệp ${what.vi} ${source.file} trống`, `The ${what.en} file ${source.file} is empty`);
+  return value;
 }
