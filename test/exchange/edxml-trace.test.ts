@@ -230,6 +230,8 @@ describe('the unsigned part carries the trace and nothing else', () => {
       out.replace('<edXML:TraceHeader><edXML:OrganId>000.00.00.G22</edXML:OrganId><edXML:Timestamp>2026/03/12 10:16:00', '<edXML:TraceHeader><edXML:Subject>Giả mạo</edXML:Subject><edXML:OrganId>000.00.00.G22</edXML:OrganId><edXML:Timestamp>2026/03/12 10:16:00'),
       out.replace('<edXML:OrganId>000.00.00.G22</edXML:OrganId><edXML:Timestamp>2026/03/12 10:16:00', '<edXML:OrganId>000.00.00.G22</edXML:OrganId><x:Note xmlns:x="urn:x">Giả mạo</x:Note><edXML:Timestamp>2026/03/12 10:16:00'),
       out.replace('<edXML:OrganId>000.00.00.G22</edXML:OrganId><edXML:Timestamp>2026/03/12 10:16:00', '<edXML:OrganId>000.00.00.G22</edXML:OrganId><edXML:OrganId>000.00.00.H41</edXML:OrganId><edXML:Timestamp>2026/03/12 10:16:00'),
+      // A second list of TraceHeaders only: subtracted as a whole, so the signature holds; the reader sees two lists.
+      out.replace('<edXML:TraceHeaderList>', '<edXML:TraceHeaderList><edXML:TraceHeader><edXML:OrganId>000.00.00.H41</edXML:OrganId><edXML:Timestamp>2026/03/12 10:16:00</edXML:Timestamp></edXML:TraceHeader></edXML:TraceHeaderList><edXML:TraceHeaderList>'),
     ];
     for (const xml of cases) {
       expect(xml).not.toBe(out);
