@@ -1,5 +1,8 @@
-// `kyso serve` (what `npm start` runs): the HTTP API (POST /api/v1/verify, GET /healthz) on 127.0.0.1:8080 by
-// default, plus the demo PKI server (CRL/OCSP/TSA for certs-test) on 8400 so the README walkthrough works.
+// `kyso serve` (what `npm start` runs): one process with the HTTP API (verification, the exchange, citizens'
+// lookup) on 127.0.0.1:8080 and the BullMQ delivery workers; `--role api|worker` splits them for scale-out.
+// Store: PGlite in ./data/pg unless DATABASE_URL; Redis: REDIS_URL, else a private redis-server in ./data/redis.
+// First start with an empty registry (and no --no-demo): the demo agencies from certs-test and their API keys,
+// printed once. The demo PKI server (CRL/OCSP/TSA for certs-test) runs on 8400 so the walkthrough works.
 // Without --trust the API trusts the demo (certs-test) root only, and says so loudly.
 import { availableParallelism } from 'node:os';
 import { Command } from 'commander';
@@ -19,6 +22,10 @@ interface ServeOptions {
   workers?: string;
   pkiPort: string;
   demoPki: boolean;
+  role: string;
+  demo: boolean;
+  exchange: boolean;
+  tsa?: string;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -71,8 +78,16 @@ export function registerServeCommand(program: Command): void {
     .option('--workers <n>', 'số luồng kiểm tra; 0 = kiểm tra trong luồng chính (validation worker threads; default $KYSO_VERIFY_WORKERS or one per CPU core; 0 = in the main thread)')
     .option('--pki-port <port>', 'cổng máy chủ PKI thử nghiệm (demo PKI port)', '8400')
     .option('--no-demo-pki', 'không chạy máy chủ PKI thử nghiệm (do not start the demo PKI server)')
+    .option('--role <role>', 'vai trò tiến trình: api, worker hoặc all (process role; default $KYSO_ROLE or all)')
+    .option('--no-demo', 'không tạo cơ quan thử nghiệm khi danh bạ trống (do not seed the demo agencies on first start)')
+    .option('--no-exchange', 'chỉ chạy API kiểm tra chữ ký, không chạy trao đổi văn bản (verification API only: no database, no queue)')
+    .option('--tsa <url>', 'dịch vụ cấp dấu thời gian cho chữ ký của dịch vụ (TSA for the signatures the service makes; default $KYSO_TSA_URL or the demo PKI)')
     .action(async (o: ServeOptions) => {
       const port = parsePort(o.port ?? process.env.PORT ?? '8080', 'HTTP');
+      const role = o.role ?? process.env.KYSO_ROLE ?? 'all';
+      if (role !== 'api' && role !== 'worker' && role !== 'all') {
+        throw new KysoError('INVALID_ARGUMENT', `--role phải là api, worker hoặc all: "${role}"`, `--role must be api, worker or all: "${role}"`);
+      }
       // Loaded here, not at the top: other kyso commands do not need express or the validator.
       const [{ startHttpServer }, { defaultPolicy, loadPolicy }, { TrustStore }] = await Promise.all([
         import('../http/app.ts'),
@@ -94,7 +109,27 @@ export function registerServeCommand(program: Command): void {
         if (Object.values(pki.rewrite)[0] !== Object.keys(pki.rewrite)[0]) network.rewrite = pki.rewrite;
       }
 
+      let runtime: import('../exchange/runtime.ts').ExchangeRuntime | undefined;
+      if (o.exchange) {
+        runtime = await startExchange(o, role, { trust, policy, network, offline: o.offline }, pki).catch(async (e: unknown) => {
+          await pki?.close();
+          throw e;
+        });
+      }
+      if (role === 'worker') {
+        out([
+          `Tiến trình xử lý hàng đợi đang chạy (vai trò worker): chuyển phát gói tin, quét quá hạn. / Worker running: deliveries, overdue scan.`,
+          'Ctrl+C để dừng (Ctrl+C to stop).',
+        ]);
+        await waitForSignal();
+        process.stdout.write('Đang dừng... (Stopping...)\n');
+        await Promise.all([runtime?.close(), pki?.close()]);
+        process.stdout.write('Đã dừng. (Stopped.)\n');
+        return;
+      }
+      const { mountExchangeApi } = await import('../http/exchange-api.ts');
       const http = await startHttpServer({
+        ...(runtime ? { mount: (app) => mountExchangeApi(app, runtime!) } : {}),
         trust,
         policy,
         network,
@@ -105,7 +140,7 @@ export function registerServeCommand(program: Command): void {
         validationTimeoutMs: o.timeout ? parsePositive(o.timeout, '--timeout') * 1000 : undefined,
         workers: parseWorkers(o.workers ?? process.env.KYSO_VERIFY_WORKERS),
       }).catch(async (e: unknown) => {
-        await pki?.close();
+        await Promise.all([pki?.close(), runtime?.close()]);
         return listenError(e, 'API HTTP / HTTP API', o.host, port);
       });
 
@@ -131,10 +166,65 @@ export function registerServeCommand(program: Command): void {
         `  ${http.url}/healthz`,
         'Ctrl+C để dừng (Ctrl+C to stop).',
       ]);
+      if (runtime) printExchange(out, http.url, role, runtime);
 
       await waitForSignal();
       process.stdout.write('Đang dừng: chờ các yêu cầu đang xử lý xong... (Stopping: letting requests in progress finish...)\n');
-      await Promise.all([http.close(10_000), pki?.close()]);
+      await http.close(10_000);
+      await Promise.all([runtime?.close(), pki?.close()]);
       process.stdout.write('Đã dừng. (Stopped.)\n');
     });
+}
+
+type Out = (lines: string[]) => void;
+
+async function startExchange(
+  o: ServeOptions,
+  role: 'api' | 'worker' | 'all',
+  verify: import('../verify/verify-options.ts').VerifyOptions,
+  pki: TestPkiServer | undefined,
+): Promise<import('../exchange/runtime.ts').ExchangeRuntime> {
+  const [{ startExchangeRuntime }, { resolveRedis }, { databaseConfigFromEnv }] = await Promise.all([
+    import('../exchange/runtime.ts'),
+    import('../exchange/queue/redis-connection.ts'),
+    import('../store/database.ts'),
+  ]);
+  const redis = await resolveRedis(process.env);
+  const tsaUrl = o.tsa ?? process.env.KYSO_TSA_URL ?? (pki ? `${pki.url}/tsa` : undefined);
+  return startExchangeRuntime({
+    role,
+    database: databaseConfigFromEnv(process.env),
+    redis,
+    verify,
+    ...(tsaUrl ? { tsaUrl } : {}),
+    ...(verify.network ? { network: verify.network } : {}),
+    demo: o.demo && process.env.KYSO_NO_DEMO !== '1',
+  });
+}
+
+function printExchange(out: Out, url: string, role: string, rt: import('../exchange/runtime.ts').ExchangeRuntime): void {
+  out([
+    '',
+    `Trao đổi văn bản / Exchange: ${rt.db.backend === 'pglite' ? 'PGlite (./data/pg)' : 'PostgreSQL'}, Redis, vai trò / role ${role}.`,
+    `  Công dân gửi phản ánh / citizens submit: POST ${url}/api/v1/public/cases`,
+  ]);
+  if (!rt.demo) return;
+  const key = (kind: string) => rt.demo!.agencies.find((a) => a.kind === kind)!;
+  const vpcp = key('vpcp');
+  const ministry = rt.demo.agencies.find((a) => a.kind === 'agency')!;
+  out([
+    '',
+    '★ Chế độ thử nghiệm: đã tạo 3 cơ quan từ certs-test. Khóa API chỉ hiển thị MỘT LẦN — hãy lưu lại:',
+    '★ Demo mode: 3 agencies created from certs-test. The API keys are shown ONCE — keep them:',
+    ...rt.demo.agencies.map((a) => `  ${a.id.padEnd(14)} ${a.name.padEnd(32)} ${a.key.key}`),
+    `  ${'admin'.padEnd(14)} ${'Quản trị / administrator'.padEnd(32)} ${rt.demo.admin.key}`,
+    '',
+    'Thử toàn bộ quy trình / Try the whole flow:',
+    `  curl -s -H 'Content-Type: application/json' -d '{"submitter":{"name":"Nguyễn Văn Bình","address":"Hà Nội","phone":"0912345678"},"title":"thủ tục cấp lại giấy phép lái xe","content":"Đề nghị đơn giản hóa hồ sơ."}' ${url}/api/v1/public/cases`,
+    `  curl -s -H 'Authorization: Bearer ${vpcp.key.key}' -H 'Content-Type: application/json' -d '{"agencyId":"${ministry.id}"}' ${url}/api/v1/cases/<code>/route`,
+    `  curl -s -H 'Authorization: Bearer ${ministry.key.key}' ${url}/api/v1/inbox`,
+    `  curl -s -H 'Authorization: Bearer ${ministry.key.key}' -H 'Content-Type: application/json' -d '{"answer":"Nội dung trả lời."}' ${url}/api/v1/cases/<code>/reply`,
+    `  curl -s -X POST -H 'Authorization: Bearer ${vpcp.key.key}' ${url}/api/v1/cases/<code>/publish`,
+    `  curl -s -H 'X-Access-Key: <accessKey>' -o tra-loi.pdf ${url}/api/v1/public/cases/<code>/answer`,
+  ]);
 }

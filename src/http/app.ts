@@ -63,6 +63,8 @@ export interface HttpAppConfig {
    * when `workers` > 0. (Tests also substitute slow or failing ones.)
    */
   verifier?: Verifier;
+  /** Mounts further routes (the exchange API, signing sessions) before the 404 handler. */
+  mount?: (app: express.Express) => void;
 }
 
 export interface HttpServerConfig extends HttpAppConfig {
@@ -430,6 +432,8 @@ export function createApp(config: HttpAppConfig): express.Express {
     );
   });
 
+  config.mount?.(app);
+
   app.use((req: Request, res: Response) => {
     sendProblem(req, res, problem('NOT_FOUND', `Không có tài nguyên ${req.method} ${req.path}.`, `No resource ${req.method} ${req.path}.`, req.path));
   });
@@ -438,8 +442,15 @@ export function createApp(config: HttpAppConfig): express.Express {
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const status = (err as { status?: unknown; statusCode?: unknown })?.status ?? (err as { statusCode?: unknown })?.statusCode;
     if (!(err instanceof HttpProblemError) && typeof status === 'number' && status >= 400 && status < 500) {
-      // Errors raised by express itself on a malformed request (bad URI encoding, ...).
-      sendProblem(req, res, problem('BAD_REQUEST', 'Yêu cầu không hợp lệ.', 'Malformed request.', req.path));
+      // Errors raised by express and its body parsers on a malformed request (bad URI encoding, bad JSON, ...).
+      if (status === 413) {
+        sendProblem(req, res, problem('PAYLOAD_TOO_LARGE', 'Nội dung gửi lên vượt quá giới hạn cho phép.', 'The request body exceeds the limit.', req.path));
+      } else if (status === 415) {
+        sendProblem(req, res, problem('UNSUPPORTED_MEDIA_TYPE', 'Kiểu nội dung không được hỗ trợ.', 'Unsupported content type.', req.path));
+      } else {
+        const parse = (err as { type?: string }).type === 'entity.parse.failed';
+        sendProblem(req, res, problem('BAD_REQUEST', parse ? 'Nội dung JSON không hợp lệ.' : 'Yêu cầu không hợp lệ.', parse ? 'Invalid JSON body.' : 'Malformed request.', req.path));
+      }
       return;
     }
     const { problem: p, headers, internal } = problemFromError(err, req.path);
