@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../src/exchange/audit/audit-log.ts';
 import { parseEdxml } from '../../src/exchange/edxml/parse.ts';
+import { verifyXmlPackage } from '../../src/exchange/edxml/verify-package.ts';
 import { listInbox, getMessage, listCaseMessages } from '../../src/exchange/messages/messages.ts';
 import {
   amendRouting,
@@ -68,6 +69,9 @@ describe.each(BACKENDS)('PAKN flow on %s', (backend) => {
     expect(pkg.kind).toBe('document');
     if (pkg.kind === 'document') {
       expect(pkg.package.TraceHeaderList.Bussiness.BussinessDocType).toBe(0);
+      // One TraceHeader per hop: VPCP sent it, the ministry received it — and the package signature still holds.
+      expect(pkg.package.TraceHeaderList.TraceHeader.map((h) => h.OrganId)).toEqual([VPCP, MINISTRY]);
+      expect((await verifyXmlPackage(await ctx.blobs.get(routed.message.packageSha256), ctx.verify)).report.indication).toBe('TOTAL_PASSED');
       const letter = pkg.package.Attachments[0]!;
       const report = await verifyPdf(letter.ContentTransferEncoded, ctx.verify);
       expect(report.indication).toBe('TOTAL_PASSED');

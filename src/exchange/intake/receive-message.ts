@@ -18,6 +18,7 @@ import { getAgency, type Agency } from '../agencies/agency-registry.ts';
 import { appendAuditInTx } from '../audit/audit-log.ts';
 import type { EdxmlPackage, StatusCode } from '../edxml/model.ts';
 import { parseEdxml } from '../edxml/parse.ts';
+import { appendTraceHeader } from '../edxml/trace.ts';
 import { verifyXmlPackage } from '../edxml/verify-package.ts';
 import { enqueueAll, nowOf, type ExchangeContext } from '../exchange-context.ts';
 import { findDocumentMessage, getMessage, insertMessage, messageByKey, type Message, type MessageHeaderSummary, type MessagePurpose } from '../messages/messages.ts';
@@ -184,6 +185,16 @@ export async function receiveMessage(ctx: ExchangeContext, req: ReceiveRequest):
 
   await ctx.blobs.put(req.bytes, 'application/xml');
   for (const p of receiptPackets) await ctx.blobs.put(p.bytes, 'application/xml');
+  // Every hop appends a TraceHeader: the copy delivered to each recipient records its arrival there (OrganId,
+  // time). The trace lies outside the package signature (XPath Filter 2.0), so the signature stays valid; the
+  // package as sent is kept too, and the audit entry names its hash.
+  const delivered = new Map<string, string>();
+  if (pkg && !reason) {
+    for (const r of recipients) {
+      const traced = appendTraceHeader(req.bytes, { organId: r.id, at });
+      delivered.set(r.id, await ctx.blobs.put(traced, 'application/xml'));
+    }
+  }
 
   const result = await ctx.db.transaction(async (tx) => {
     const messages: Message[] = [];
@@ -196,7 +207,7 @@ export async function receiveMessage(ctx: ExchangeContext, req: ReceiveRequest):
         fromAgency: req.sender,
         toAgency: r.id,
         documentId: pkg ? pkg.MessageHeader.DocumentId : status!.ResponseFor.DocumentId,
-        packageSha256: packageSha,
+        packageSha256: delivered.get(r.id) ?? packageSha,
         status: reason ? 'rejected' : 'received',
         statusReason: reason ? `${reason.vi} (${reason.en})` : null,
         caseId: req.caseId ?? original?.caseId ?? null,
