@@ -4,7 +4,8 @@ import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, basename, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { KysoError } from '../errors.ts';
-import { KeyObjectSigner } from '../pki/keys/key-object-signer.ts';
+import { CscSigner } from '../pki/keys/csc-signer.ts';
+import { loadSignerFromSpec, type LoadedSigner } from '../pki/keys/signer-spec.ts';
 import type { DigestAlgorithm, SignatureScheme } from '../pki/signer.ts';
 import type { CopyForm } from '../signing/pdf/appearance/stamp-text.ts';
 import { sniffFormat } from '../exchange/verify-document.ts';
@@ -14,7 +15,9 @@ import { formatSigningTime } from '../signing/pdf/appearance/stamp-text.ts';
 
 interface SignOptions {
   output: string;
-  p12: string;
+  p12?: string;
+  pkcs11?: string;
+  csc?: string;
   password?: string;
   passwordEnv?: string;
   level: 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
@@ -65,6 +68,29 @@ function password(o: SignOptions): string {
   throw usage('Thiếu mật khẩu tệp PKCS#12 (--password hoặc --password-env)', 'Missing the PKCS#12 password (--password or --password-env)');
 }
 
+/**
+ * Exactly one key store: a PKCS#12 file, a key in a PKCS#11 token/HSM, or a CSC remote-signing credential. Token
+ * PINs and client secrets come from the environment or files named in the reference, never from the command line.
+ */
+async function openSigner(o: SignOptions): Promise<LoadedSigner> {
+  const given = [o.p12 && '--p12', o.pkcs11 && '--pkcs11', o.csc && '--csc'].filter(Boolean);
+  if (given.length !== 1) {
+    throw usage(`Cần đúng một kho khóa: --p12, --pkcs11 hoặc --csc (đang có ${given.length})`, `Give exactly one key store: --p12, --pkcs11 or --csc (got ${given.join(', ') || 'none'})`);
+  }
+  if (o.pkcs11) return loadSignerFromSpec({ type: 'pkcs11', reference: o.pkcs11 });
+  if (o.csc) return CscSigner.fromReference(o.csc);
+  return loadSignerFromSpec({ type: 'pkcs12', path: resolve(o.p12!), password: password(o) });
+}
+
+/** Runs `f`, then releases the key store (PKCS#11 sessions and module) whether signing succeeded or not. */
+async function usingSigner<T>(signer: LoadedSigner, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } finally {
+    await signer.close();
+  }
+}
+
 const SCHEMES: Record<string, SignatureScheme> = { pkcs1: 'RSASSA-PKCS1-v1_5', pss: 'RSASSA-PSS', ecdsa: 'ECDSA' };
 
 export function registerSignCommand(program: Command): void {
@@ -73,7 +99,9 @@ export function registerSignCommand(program: Command): void {
     .description('Ký số tệp PDF theo PAdES (cập nhật gia tăng) hoặc tài liệu XML/gói tin edXML theo XAdES (sign a PDF with PAdES as an incremental update, or XML / an edXML package with an enveloped XAdES signature)')
     .argument('<input>', 'tệp PDF hoặc XML cần ký (the PDF or XML to sign; never modified)')
     .requiredOption('-o, --output <file>', 'tệp PDF đã ký (signed output file)')
-    .requiredOption('--p12 <file>', 'tệp khóa PKCS#12 (.p12/.pfx)')
+    .option('--p12 <file>', 'tệp khóa PKCS#12 (.p12/.pfx)')
+    .option('--pkcs11 <reference>', "khóa trong token/HSM PKCS#11, mã PIN lấy từ pin-env/pin-file hoặc KYSO_PKCS11_PIN (key in a PKCS#11 token/HSM: 'module=/usr/lib/softhsm/libsofthsm2.so;token=LABEL;key=LABEL|id=HEX;pin-env=VAR|pin-file=PATH')")
+    .option('--csc <reference>', "khóa trên dịch vụ ký số từ xa CSC API v2 (remote signing credential: 'url=https://.../csc/v2;client-id=ID;client-secret-env=VAR;credential=ID;pin-env=VAR')")
     .option('--password <pass>', 'mật khẩu PKCS#12 (PKCS#12 password)')
     .option('--password-env <var>', 'đọc mật khẩu từ biến môi trường (read the password from an environment variable)')
     .addOption(new Option('--level <level>', 'mức PAdES/XAdES (baseline level; B-LT/B-LTA embed validation data for long-term validity)').choices(['B-B', 'B-T', 'B-LT', 'B-LTA']).default('B-B'))
@@ -109,7 +137,7 @@ export function registerSignCommand(program: Command): void {
       if (o.level !== 'B-B' && !o.tsa) throw usage(`Mức ${o.level} cần --tsa`, `Level ${o.level} needs --tsa`);
 
       const bytes = readInput(inPath, 'tệp cần ký');
-      const signer = KeyObjectSigner.fromPkcs12File(resolve(o.p12), password(o));
+      const signer = await openSigner(o);
       const isXml = sniffFormat(bytes) === 'XML';
       if (isXml && o.appearance !== 'none') {
         throw usage('Tài liệu XML không có hình thức hiển thị (--appearance)', 'XML documents have no visible appearance (--appearance)');
@@ -117,7 +145,7 @@ export function registerSignCommand(program: Command): void {
       if (isXml && (o.level === 'B-LT' || o.level === 'B-LTA')) {
         throw usage(`Chưa hỗ trợ mức ${o.level} cho XML`, `Level ${o.level} is not supported for XML yet`);
       }
-      const result = isXml
+      const result = await usingSigner(signer, async () => isXml
         ? await signXmlDocument(bytes, {
             signer,
             level: o.level as 'B-B' | 'B-T',
@@ -148,7 +176,7 @@ export function registerSignCommand(program: Command): void {
           timePattern: o.timeFormat,
           stampCase: o.keepCase ? 'as-is' : 'lower',
         },
-      });
+      }));
       const tmp = join(dirname(outPath), `.${basename(outPath)}.${process.pid}.tmp`);
       try {
         writeFileSync(tmp, result.bytes);
