@@ -8,6 +8,7 @@ import { Command, Option } from 'commander';
 import { KysoError } from '../errors.ts';
 import { sniffFormat } from '../exchange/verify-document.ts';
 import { extendPdf, type ExtendLevel } from '../signing/pdf/extend.ts';
+import { extendXml } from '../signing/xml/xades-ltv.ts';
 
 interface ExtendCliOptions {
   output: string;
@@ -39,8 +40,7 @@ export function registerExtendCommand(program: Command): void {
         throw new KysoError('IO', `Không đọc được tệp: ${inPath}`, `Cannot read ${inPath}`, { cause: e });
       }
       const format = sniffFormat(bytes);
-      if (format === 'XML') throw usage('Chưa hỗ trợ nâng mức chữ ký XML', 'Extending XML signatures is not supported yet');
-      const result = await extendPdf(bytes, { level: o.level, tsaUrl: o.tsa });
+      const result = format === 'XML' ? await extendXml(bytes, { level: o.level, tsaUrl: o.tsa }) : await extendPdf(bytes, { level: o.level, tsaUrl: o.tsa });
       const tmp = join(dirname(outPath), `.${basename(outPath)}.${process.pid}.tmp`);
       try {
         writeFileSync(tmp, result.bytes);

@@ -142,13 +142,10 @@ export function registerSignCommand(program: Command): void {
       if (isXml && o.appearance !== 'none') {
         throw usage('Tài liệu XML không có hình thức hiển thị (--appearance)', 'XML documents have no visible appearance (--appearance)');
       }
-      if (isXml && (o.level === 'B-LT' || o.level === 'B-LTA')) {
-        throw usage(`Chưa hỗ trợ mức ${o.level} cho XML`, `Level ${o.level} is not supported for XML yet`);
-      }
       const result = await usingSigner(signer, async () => isXml
         ? await signXmlDocument(bytes, {
             signer,
-            level: o.level as 'B-B' | 'B-T',
+            level: o.level,
             tsaUrl: o.tsa,
             revocationCheck: o.revocation,
             digest: o.digest,

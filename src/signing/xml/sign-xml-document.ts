@@ -7,6 +7,7 @@ import type { Document, Element } from '@xmldom/xmldom';
 import type { PkiNetworkOptions } from '../../pki/pki-http.ts';
 import type { DigestAlgorithm, SignatureScheme, Signer } from '../../pki/signer.ts';
 import { precheckSigner, type Notice, type RevocationCheckMode } from '../certificate-precheck.ts';
+import { extendXml, type XadesLtvLevel } from './xades-ltv.ts';
 import { signXmlDetailed, type XadesLevel } from './xades-signer.ts';
 
 const EDXML_NAMESPACES = new Set(['http://www.mic.gov.vn/TBT/QCVN_102_2016', 'http://www.go.vn/eDoc']);
@@ -27,7 +28,8 @@ export function signatureParent(doc: Document): Element | null {
 
 export interface SignXmlRequest {
   signer: Signer;
-  level?: XadesLevel;
+  /** B-LT / B-LTA: a B-T signature raised at once by xades-ltv.ts (validation data, archive timestamp). */
+  level?: XadesLevel | XadesLtvLevel;
   tsaUrl?: string;
   network?: PkiNetworkOptions;
   revocationCheck?: RevocationCheckMode;
@@ -43,7 +45,7 @@ export async function signXmlDocument(xml: Uint8Array, r: SignXmlRequest): Promi
   const warnings = await precheckSigner(r.signer, { at: now, network: r.network, revocation: r.revocationCheck });
   const signed = await signXmlDetailed(xml, {
     signer: r.signer,
-    level: r.level,
+    level: r.level === 'B-LT' || r.level === 'B-LTA' ? 'B-T' : r.level,
     tsaUrl: r.tsaUrl,
     network: r.network,
     digest: r.digest,
@@ -52,5 +54,9 @@ export async function signXmlDocument(xml: Uint8Array, r: SignXmlRequest): Promi
     parent: signatureParent,
     excludeEdxmlTrace: r.excludeEdxmlTrace ?? true,
   });
+  if (r.level === 'B-LT' || r.level === 'B-LTA') {
+    const raised = await extendXml(signed.xml, { level: r.level, tsaUrl: r.tsaUrl, network: r.network, digest: r.digest, now });
+    return { bytes: raised.bytes, signingTime: signed.signingTime, warnings };
+  }
   return { bytes: Buffer.from(signed.xml, 'utf8'), signingTime: signed.signingTime, warnings };
 }

@@ -215,7 +215,7 @@ function escapeXml(s: string): string {
 }
 
 /** Position of `el` among the document's elements in document order (0 = the document element). */
-function elementIndex(doc: Document, el: Element): number {
+export function elementIndex(doc: Document, el: Element): number {
   let i = 0;
   const stack: Element[] = [doc.documentElement!];
   while (stack.length) {
@@ -232,7 +232,7 @@ function elementIndex(doc: Document, el: Element): number {
  * known to be well-formed (it was parsed): a lexical scan over comments, CDATA, PIs and tags (quoted attribute
  * values may hold '>') finds that element's end tag, or turns its empty-element tag into a start/end pair.
  */
-function splice(text: string, index: number, fragment: string): string {
+export function splice(text: string, index: number, fragment: string): string {
   let pos = 0;
   let count = -1;
   const open: number[] = [];

@@ -31,6 +31,7 @@ import { digestLength } from '../../pki/signer.ts';
 import { isoVn } from '../../util/vn-time.ts';
 import { C14N, canonicalize, canonicalizeTo, isC14nMethod, type C14nMethod } from '../../xml/c14n.ts';
 import { parseXmlSafely } from '../../xml/safe-parser.ts';
+import { archiveTimestampInput } from '../../xml/xades-archive.ts';
 import {
   digestFromUri,
   ecdsaRawToDer,
@@ -74,7 +75,7 @@ import type { ValidationContext } from '../cms-validation.ts';
 import { CMS_CHECK_IDS } from '../cms-validator.ts';
 import { validationContext, type VerifyOptions } from '../verify-options.ts';
 import { defaultPolicy } from '../policy.ts';
-import type { Check, CheckId, Coverage, Message, SignatureReport, ValidationReport } from '../report.ts';
+import type { Check, CheckId, Coverage, Message, SignatureLevel, SignatureReport, ValidationReport } from '../report.ts';
 import type { CertRevocation } from '../revocation-validator.ts';
 import { timestampCheck, validateTimestampToken, type TimestampValidation } from '../timestamp-validator.ts';
 import { OUTCOME_VI, tt15Summary } from '../tt15-summary.ts';
@@ -152,6 +153,7 @@ export async function verifyXmlDocument(doc: Document, opts: VerifyOptions & { b
       id: el.getAttribute('Id') || `Signature${i + 1}`,
       kind: 'signature' as const,
       format: raw.format,
+      ...(raw.level ? { level: raw.level } : {}),
       indication: outcome.indication,
       subIndication: outcome.subIndication,
       signer: raw.signer,
@@ -230,6 +232,8 @@ interface Xades {
   certRefVersion?: 1 | 2;
   dataObjectFormats: number;
   timestamps: { method: C14nMethod; token: Uint8Array }[];
+  /** xades141:ArchiveTimeStamp elements (B-LTA), in document order. */
+  archiveTimestamps: { method: C14nMethod; token: Uint8Array; el: Element }[];
   certificateValues: Uint8Array[];
   ocspValues: Uint8Array[];
   crlValues: Uint8Array[];
@@ -459,7 +463,7 @@ function parseXades(objects: Element[], sigId: string | undefined): Xades | unde
   const unsignedList = parts.filter((p) => isXades(p, 'UnsignedProperties'));
   if (unsignedList.length > 1 || parts.length !== sps.length + unsignedList.length) bad('QualifyingProperties có phần tử không hợp lệ', 'QualifyingProperties has unexpected elements');
   const sp = sps[0]!;
-  const out: Xades = { signedProperties: sp, certRefs: [], dataObjectFormats: 0, timestamps: [], certificateValues: [], ocspValues: [], crlValues: [] };
+  const out: Xades = { signedProperties: sp, certRefs: [], dataObjectFormats: 0, timestamps: [], archiveTimestamps: [], certificateValues: [], ocspValues: [], crlValues: [] };
 
   for (const part of kids(sp, 'SignedProperties')) {
     if (isXades(part, 'SignedSignatureProperties')) {
@@ -500,19 +504,44 @@ function parseXades(objects: Element[], sigId: string | undefined): Xades | unde
         if (!isXades(enc, 'EncapsulatedTimeStamp') || j + 1 !== ts.length) bad('SignatureTimeStamp phải chứa một EncapsulatedTimeStamp', 'SignatureTimeStamp must hold one EncapsulatedTimeStamp');
         if (enc!.getAttribute('Encoding') && enc!.getAttribute('Encoding') !== 'http://uri.etsi.org/01903/v1.2.2#DER') bad('EncapsulatedTimeStamp có Encoding không hỗ trợ', 'unsupported EncapsulatedTimeStamp Encoding');
         out.timestamps.push({ method, token: base64(enc!, 'EncapsulatedTimeStamp') });
-      } else if (isXades(p, 'CertificateValues')) {
-        for (const c of kids(p, 'CertificateValues')) if (isXades(c, 'EncapsulatedX509Certificate') && out.certificateValues.length < 64) out.certificateValues.push(base64(c, 'EncapsulatedX509Certificate'));
-      } else if (isXades(p, 'RevocationValues')) {
-        for (const group of kids(p, 'RevocationValues')) {
-          for (const v of kids(group, group.localName!)) {
-            if (isXades(v, 'EncapsulatedOCSPValue') && out.ocspValues.length < 64) out.ocspValues.push(base64(v, 'EncapsulatedOCSPValue'));
-            else if (isXades(v, 'EncapsulatedCRLValue') && out.crlValues.length < 64) out.crlValues.push(base64(v, 'EncapsulatedCRLValue'));
-          }
+      } else if (isXades(p, 'CertificateValues') || isXades(p, 'RevocationValues')) {
+        validationValues(p, out);
+      } else if (isXades141(p, 'TimeStampValidationData')) {
+        // B-LTA: the data of an archive timestamp's TSA, after it (EN 319 132-1 §5.5.1).
+        for (const v of kids(p, 'TimeStampValidationData')) if (isXades(v, 'CertificateValues') || isXades(v, 'RevocationValues')) validationValues(v, out);
+      } else if (isXades141(p, 'ArchiveTimeStamp')) {
+        if (out.archiveTimestamps.length >= LIMITS.timestamps) bad('quá nhiều ArchiveTimeStamp', 'too many ArchiveTimeStamp elements');
+        const ts = kids(p, 'ArchiveTimeStamp');
+        let j = 0;
+        let method: C14nMethod = C14N.c14n10;
+        if (isDs(ts[j], 'CanonicalizationMethod')) {
+          const c = c14nOf(ts[j++]!, 'ArchiveTimeStamp/CanonicalizationMethod');
+          if (c.prefixes) bad('ArchiveTimeStamp: PrefixList không được hỗ trợ', 'ArchiveTimeStamp: PrefixList is not supported');
+          method = c.method;
         }
+        const enc = ts[j];
+        if (!isXades(enc, 'EncapsulatedTimeStamp') || j + 1 !== ts.length) bad('ArchiveTimeStamp phải chứa một EncapsulatedTimeStamp', 'ArchiveTimeStamp must hold one EncapsulatedTimeStamp');
+        out.archiveTimestamps.push({ method, token: base64(enc!, 'EncapsulatedTimeStamp'), el: p });
       }
     }
   }
   return out;
+}
+
+const isXades141 = (el: Element | undefined, local: string): boolean => !!el && el.namespaceURI === NS.xades141 && el.localName === local;
+
+/** xades:CertificateValues / xades:RevocationValues into the signature's validation data (bounded). */
+function validationValues(p: Element, out: Xades): void {
+  if (isXades(p, 'CertificateValues')) {
+    for (const c of kids(p, 'CertificateValues')) if (isXades(c, 'EncapsulatedX509Certificate') && out.certificateValues.length < 64) out.certificateValues.push(base64(c, 'EncapsulatedX509Certificate'));
+    return;
+  }
+  for (const group of kids(p, 'RevocationValues')) {
+    for (const v of kids(group, group.localName!)) {
+      if (isXades(v, 'EncapsulatedOCSPValue') && out.ocspValues.length < 64) out.ocspValues.push(base64(v, 'EncapsulatedOCSPValue'));
+      else if (isXades(v, 'EncapsulatedCRLValue') && out.crlValues.length < 64) out.crlValues.push(base64(v, 'EncapsulatedCRLValue'));
+    }
+  }
 }
 
 function parseCertRef(cert: Element, version: 1 | 2): CertRef {
@@ -582,6 +611,7 @@ interface RawResult {
   coversDocument: boolean;
   unsignedTrace?: Element[];
   format: string;
+  level?: SignatureLevel;
   signer?: SignatureReport['signer'];
   claimed?: Date;
   timestamp?: SignatureReport['timestamp'];
@@ -683,6 +713,10 @@ async function validateSignature(doc: Document, sigEl: Element, ids: IdIndex, tr
   let unsignedTrace: Element[] | undefined;
   let signedPropertiesRefs = 0;
   const computed = new Map<string, Buffer>();
+  // B-LTA: the archive timestamps cover the processed References (xades-archive.ts), kept only when needed.
+  const keepOctets = (p.xades?.archiveTimestamps.length ?? 0) > 0;
+  const octets = new Map<string, string>();
+  const referenceOctets: string[] = [];
   try {
     for (const [n, ref] of p.references.entries()) {
       let node: Document | Element;
@@ -710,6 +744,7 @@ async function validateSignature(doc: Document, sigEl: Element, ids: IdIndex, tr
       const key = `${ref.uri}|${ref.enveloped}|${ref.traceFilter?.headerPath.join('/') ?? '-'}|${ref.method}|${ref.prefixes?.join(' ') ?? '-'}|${ref.digest}`;
       let actual = computed.get(key);
       if (!actual) {
+        const kept: string[] = [];
         const h = createHash(ref.digest.toLowerCase().replace('-', ''));
         const exclude: Node[] = ref.enveloped && contains(node, sigEl) ? [sigEl] : [];
         if (ref.traceFilter) {
@@ -718,9 +753,14 @@ async function validateSignature(doc: Document, sigEl: Element, ids: IdIndex, tr
           exclude.push(...trace);
           if (node === doc) unsignedTrace = trace;
         }
-        canonicalizeTo(node, { method: ref.method, comments: false, exclude, ...(ref.prefixes ? { inclusivePrefixes: ref.prefixes } : {}) }, (chunk) => h.update(chunk, 'utf8'));
+        canonicalizeTo(node, { method: ref.method, comments: false, exclude, ...(ref.prefixes ? { inclusivePrefixes: ref.prefixes } : {}) }, (chunk) => {
+          h.update(chunk, 'utf8');
+          if (keepOctets) kept.push(chunk);
+        });
         computed.set(key, (actual = h.digest()));
+        if (keepOctets) octets.set(key, kept.join(''));
       }
+      if (keepOctets) referenceOctets.push(octets.get(key) ?? '');
       if (!actual.equals(Buffer.from(ref.digestValue))) digestProblems.push(`${n + 1} (${ref.uri === '' ? 'URI=""' : ref.uri})`);
     }
     if (p.xades && signedPropertiesRefs !== 1) bad('phải có đúng một Reference đến SignedProperties (Type …#SignedProperties)', 'exactly one Reference to SignedProperties (Type …#SignedProperties) is required');
@@ -807,6 +847,23 @@ async function validateSignature(doc: Document, sigEl: Element, ids: IdIndex, tr
   const view = cmsView(p, signedInfo, certRefs);
   const name = (c: CertInfo) => c.subjectFields.commonName ?? c.subject;
 
+  // Archive timestamps, newest first: each one's POE comes from the later ones (as PDF document timestamps).
+  let archivePoe: Date | undefined;
+  let archiveValid = false;
+  for (const a of [...(p.xades?.archiveTimestamps ?? [])].reverse()) {
+    let data: Uint8Array;
+    try {
+      data = Buffer.from(archiveTimestampInput(sigEl, referenceOctets, a.method, a.el).join(''), 'utf8');
+    } catch {
+      data = new Uint8Array();
+    }
+    const v = await validateTimestampToken(a.token, [data], env, { poe: archivePoe });
+    if (v.valid && v.genTime) {
+      archiveValid = true;
+      if (!archivePoe || v.genTime.getTime() < archivePoe.getTime()) archivePoe = v.genTime;
+    }
+  }
+
   // Timestamps do not depend on the signing certificate; start them now.
   const tsPromise = Promise.all(
     (p.xades?.timestamps ?? []).map((t) => {
@@ -816,7 +873,7 @@ async function validateSignature(doc: Document, sigEl: Element, ids: IdIndex, tr
       } catch {
         data = new Uint8Array();
       }
-      return validateTimestampToken(t.token, [data], env);
+      return validateTimestampToken(t.token, [data], env, { poe: archivePoe });
     }),
   );
   tsPromise.catch(() => undefined);
@@ -867,7 +924,7 @@ async function validateSignature(doc: Document, sigEl: Element, ids: IdIndex, tr
     tsBest = t.best;
     checks.set(t.check);
   }
-  const poe = tsBest?.genTime;
+  const poe = tsBest?.genTime && archivePoe ? (tsBest.genTime.getTime() <= archivePoe.getTime() ? tsBest.genTime : archivePoe) : (tsBest?.genTime ?? archivePoe);
   const claimed = p.xades?.signingTime;
   const times = timesFor(poe, claimed, validationTime);
   checks.set(signingTimeCheck(poe, claimed, validationTime, p.xades?.signingTimeText));
@@ -879,7 +936,8 @@ async function validateSignature(doc: Document, sigEl: Element, ids: IdIndex, tr
     revocations = status.revocations;
   }
 
-  const level = tsBest ? (chainResult?.found && allEmbedded(chainResult.chain, revocations) && tsBest.embeddedOnly ? 'LT' : 'T') : 'B';
+  const lt = poe && chainResult?.found && allEmbedded(chainResult.chain, revocations) && (!tsBest || tsBest.embeddedOnly);
+  const level = poe ? (lt ? (archiveValid ? 'LTA' : 'LT') : 'T') : 'B';
   const shown = tsBest ?? tsResults.find((r) => r.genTime);
   return {
     checks: checks.list({ vi: 'không tìm thấy chứng thư ký', en: 'signing certificate not found' }),
@@ -889,6 +947,7 @@ async function validateSignature(doc: Document, sigEl: Element, ids: IdIndex, tr
     coversDocument,
     ...(unsignedTrace ? { unsignedTrace } : {}),
     format: p.xades ? `XAdES-BASELINE-${level}` : level === 'B' ? 'XMLDSig' : `XMLDSig-${level}`,
+    level: `B-${level}`,
     ...(cert ? { signer: signerReport(cert) } : {}),
     ...(claimed ? { claimed } : {}),
     ...(shown?.genTime ? { timestamp: { time: isoCached(shown.genTime), tsa: shown.tsa ? (shown.tsa.subjectFields.commonName ?? shown.tsa.subject) : 'không xác định', valid: shown.valid } } : {}),
