@@ -6,6 +6,7 @@ import { registerAuditCommand } from './audit-command.ts';
 import { EXIT, exitCodeFor } from './exit-codes.ts';
 import { registerExtendCommand } from './extend-command.ts';
 import { registerPkiCommands } from './pki-command.ts';
+import { registerQueueCommand } from './queue-command.ts';
 import { registerServeCommand } from './serve-command.ts';
 import { registerSignCommand } from './sign-command.ts';
 import { registerVerifyCommand, type CommandResult } from './verify-command.ts';
@@ -23,6 +24,7 @@ export function buildProgram(result: CommandResult = {}): Command {
   registerPkiCommands(program);
   registerServeCommand(program);
   registerAuditCommand(program, result);
+  registerQueueCommand(program);
   return program;
 }
 
