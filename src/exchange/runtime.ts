@@ -18,6 +18,7 @@ import { registryIsEmpty, seedDemo, type DemoCredentials } from './demo/demo-age
 import type { DeadlinePolicy } from './deadlines/deadlines.ts';
 import type { ExchangeContext } from './exchange-context.ts';
 import { listUnqueued } from './messages/messages.ts';
+import { sealAuditLog, type AuditSeal } from './audit/audit-log.ts';
 
 export type ServeRole = 'api' | 'worker' | 'all';
 
@@ -37,6 +38,8 @@ export interface RuntimeConfig {
   delivery?: { attempts?: number; backoffMs?: number; concurrency?: number; pushTimeoutMs?: number; lockDuration?: number; stalledInterval?: number };
   /** Sweeper period and the age after which an unqueued message is enqueued again (ms; default 5000 / 10000). */
   sweep?: { everyMs?: number; olderThanMs?: number };
+  /** How often the worker seals the audit chain head with an RFC 3161 timestamp (ms; default 10 min; needs tsaUrl). */
+  sealEveryMs?: number;
   now?: () => Date;
 }
 
@@ -53,6 +56,8 @@ export interface ExchangeRuntime {
   watchAgency(id: string): void;
   /** One sweeper pass: enqueues messages committed but not (or no longer) in Redis. */
   sweep(): Promise<number>;
+  /** Seals the audit chain head now if it moved since the last seal; undefined when there was nothing new. */
+  seal(): Promise<AuditSeal | undefined>;
   close(): Promise<void>;
 }
 
@@ -100,6 +105,13 @@ export async function startExchangeRuntime(config: RuntimeConfig): Promise<Excha
       for (const m of stale) await queues.enqueue(m.toAgency, m.id);
       return stale.length;
     };
+    const seal = async (): Promise<AuditSeal | undefined> => {
+      if (!config.tsaUrl) return undefined;
+      const r = await db.query<{ head: number; sealed: number | null }>('SELECT (SELECT seq FROM audit_head WHERE id = 1) AS head, (SELECT max(head_seq) FROM audit_seals) AS sealed');
+      const { head, sealed } = r.rows[0]!;
+      if (head === 0 || (sealed !== null && Number(sealed) >= Number(head))) return undefined;
+      return sealAuditLog(db, { tsaUrl: config.tsaUrl, ...(config.network ? { network: config.network } : {}) });
+    };
     if (config.role !== 'api') {
       worker = new DeliveryWorker({
         queues,
@@ -118,6 +130,13 @@ export async function startExchangeRuntime(config: RuntimeConfig): Promise<Excha
       sweepTimer = setInterval(() => void sweep().catch(() => {}), every);
       sweepTimer.unref();
       cleanups.unshift(async () => clearInterval(sweepTimer));
+      // The audit trail is sealed periodically (issue 5, Audit trail): a TSA token over the chain head proves
+      // every entry up to it existed, unchanged, at that time. A failed seal (TSA down) is retried next period.
+      if (config.tsaUrl) {
+        const sealTimer = setInterval(() => void seal().catch(() => {}), config.sealEveryMs ?? 10 * 60_000);
+        sealTimer.unref();
+        cleanups.unshift(async () => clearInterval(sealTimer));
+      }
     }
 
     return {
@@ -132,6 +151,7 @@ export async function startExchangeRuntime(config: RuntimeConfig): Promise<Excha
         worker?.add(id);
       },
       sweep,
+      seal,
       async close() {
         for (const c of cleanups) await c().catch(() => {});
         if (ownDb) await db.close();

@@ -2,7 +2,7 @@
 // publish → citizen download, on PGlite and PostgreSQL, real Redis and the real test PKI. The HTTP API test
 // covers the same over the wire; this one looks at the stored state after every step.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyAuditChain } from '../../src/exchange/audit/audit-log.ts';
+import { verifyAuditChain, verifyAuditSeals } from '../../src/exchange/audit/audit-log.ts';
 import { parseEdxml } from '../../src/exchange/edxml/parse.ts';
 import { verifyXmlPackage } from '../../src/exchange/edxml/verify-package.ts';
 import { listInbox, getMessage, listCaseMessages } from '../../src/exchange/messages/messages.ts';
@@ -117,6 +117,14 @@ describe.each(BACKENDS)('PAKN flow on %s', (backend) => {
     }
     const chain = await verifyAuditChain(ctx.db);
     expect(chain.ok).toBe(true);
+    // The worker seals the chain head with a TSA token; nothing new → no second seal.
+    const seal = await ex.rt.seal();
+    expect(seal!.headSeq).toBeGreaterThanOrEqual(chain.entries);
+    // Deliveries may still append entries: a second seal happens only if the head moved, never over the same head.
+    const second = await ex.rt.seal();
+    if (second) expect(second.headSeq).toBeGreaterThan(seal!.headSeq);
+    else expect((await ctx.db.query<{ seq: number }>('SELECT seq FROM audit_head')).rows[0]!.seq).toBe(seal!.headSeq);
+    expect((await verifyAuditSeals(ctx.db)).every((s) => s.ok)).toBe(true);
     expect((await listCaseMessages(ctx.db, sub.case.id)).length).toBeGreaterThanOrEqual(8);
   }, 120_000);
 
