@@ -86,10 +86,10 @@ describe('a file signed by pdfsig (NSS), extended by kyso to B-LTA', () => {
     const { signatures, stdout } = pdfsig(file, nss);
     const original = signatures.find((s) => s.field === 'PopplerSig');
     expect(original, stdout).toMatchObject({ validation: 'Signature is Valid.', certificate: 'Certificate is Trusted.', totalDocument: false });
-    expect(signatures, stdout).toHaveLength(3);
+    expect(signatures, stdout).toHaveLength(4);
     expect(qpdfCheck(file).ok).toBe(true);
     const ts = opensslVerifiesDocumentTimestamps(renewed);
-    expect(ts).toHaveLength(2);
+    expect(ts).toHaveLength(3);
     for (const t of ts) expect(t).toMatch(/Verification: OK/);
 
     pki.server.setOffline(true);
@@ -98,7 +98,8 @@ describe('a file signed by pdfsig (NSS), extended by kyso to B-LTA', () => {
     expect(r.signatures.map((s) => [s.id, s.level])).toEqual([
       ['PopplerSig', 'B-LTA'],
       ['DocTimeStamp1', 'B-LTA'],
-      ['DocTimeStamp2', 'B-LT'],
+      ['DocTimeStamp2', 'B-LTA'],
+      ['DocTimeStamp3', 'B-LT'],
     ]);
   });
 });

@@ -1,7 +1,8 @@
 // `kyso extend`: raises every signature of a PDF — kyso's or another producer's — to PAdES B-LT or B-LTA,
 // always by incremental updates so the signatures themselves are never touched:
-//   1. B-LT only: a signature without any proof of existence (no signature timestamp, no later document
-//      timestamp) gets one from a document timestamp over it (EN 319 142-1 §6.3 allows either for B-T);
+//   1. a signature without any proof of existence (no signature timestamp, no later document timestamp) gets
+//      one from a document timestamp over it (EN 319 142-1 §6.3 allows either for B-T) — first, so that the
+//      OCSP/CRL answers gathered next are fresher than that proof, as EU DSS does;
 //   2. validation data of every signature and document timestamp in a /DSS update;
 //   3. B-LTA: a document timestamp over all of that, then the new TSA's own validation data.
 // Extending a B-LTA file again is archive renewal: fresh data for the previous timestamps, then a new timestamp.
@@ -59,12 +60,12 @@ export async function extendPdf(pdf: Uint8Array, o: ExtendOptions): Promise<Exte
 
   let bytes: Buffer = Buffer.from(pdf);
   let timestampsAdded = 0;
-  if (o.level === 'B-LT' && withoutPoe.length > 0) {
+  if (withoutPoe.length > 0) {
     if (!o.tsaUrl) {
       throw new KysoError(
         'INVALID_ARGUMENT',
-        `${withoutPoe.length} chữ ký chưa có dấu thời gian (${withoutPoe.map((s) => s.fieldName).join(', ')}); mức B-LT cần máy chủ dấu thời gian (--tsa)`,
-        `${withoutPoe.length} signature(s) have no timestamp (${withoutPoe.map((s) => s.fieldName).join(', ')}); B-LT needs a timestamp authority (--tsa)`,
+        `${withoutPoe.length} chữ ký chưa có dấu thời gian (${withoutPoe.map((s) => s.fieldName).join(', ')}); mức ${o.level} cần máy chủ dấu thời gian (--tsa)`,
+        `${withoutPoe.length} signature(s) have no timestamp (${withoutPoe.map((s) => s.fieldName).join(', ')}); ${o.level} needs a timestamp authority (--tsa)`,
       );
     }
     bytes = await timestampPdf(bytes, { tsaUrl: o.tsaUrl, network: o.network, digest: o.digest });
