@@ -70,6 +70,16 @@ function firstFailure(report: ValidationReport): { vi: string; en: string } {
   return { vi: report.summary.vi, en: report.summary.en };
 }
 
+// A routing package the service builds carries the citizen's own files (photos, scans) next to the signed letter:
+// they have no signature of their own and are covered by the package seal. Everything signed must still pass.
+function onlyCitizenFilesUnsigned(report: ValidationReport): boolean {
+  return (
+    report.signatures.length > 0 &&
+    report.signatures.every((s) => s.indication === 'TOTAL_PASSED') &&
+    (report.attachments ?? []).every((a) => (a.report ? a.report.indication === 'TOTAL_PASSED' || a.report.signatures.length === 0 : !/pdf/i.test(a.contentType)))
+  );
+}
+
 const brief = (r: ValidationReport) => ({ indication: r.indication, ...(r.subIndication ? { subIndication: r.subIndication } : {}), summary: r.summary });
 
 function headerSummary(p: EdxmlPackage): MessageHeaderSummary {
@@ -132,7 +142,7 @@ export async function receiveMessage(ctx: ExchangeContext, req: ReceiveRequest):
 
   // Is it valid, and is it the sender's own signature?
   let reason: { vi: string; en: string } | undefined;
-  if (report.indication !== 'TOTAL_PASSED' || !signedModel) {
+  if ((report.indication !== 'TOTAL_PASSED' && !(req.caseId && req.purpose === 'routing' && onlyCitizenFilesUnsigned(report))) || !signedModel) {
     reason = firstFailure(report);
   } else {
     const certSha = report.signatures[0]?.signer?.certificateSha256;
