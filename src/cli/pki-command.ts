@@ -12,14 +12,23 @@ export function registerPkiCommands(program: Command): void {
     .option('--port <port>', 'cổng (port)', '8400')
     .option('--host <host>', 'địa chỉ lắng nghe (listen address)', '127.0.0.1')
     .option('--dir <dir>', 'thư mục PKI thử nghiệm (test PKI directory)')
-    .action(async (o: { port: string; host: string; dir?: string }) => {
+    .option('--csc-port <port>', 'thêm dịch vụ ký số từ xa CSC API v2 thử nghiệm giữ khóa certs-test (also serve the CSC v2 remote-signing test service)')
+    .action(async (o: { port: string; host: string; dir?: string; cscPort?: string }) => {
       const port = Number(o.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw new KysoError('INVALID_ARGUMENT', `Cổng không hợp lệ: ${o.port}`, `Invalid port: ${o.port}`);
       }
+      const cscPort = o.cscPort === undefined ? undefined : Number(o.cscPort);
+      if (cscPort !== undefined && (!Number.isInteger(cscPort) || cscPort < 0 || cscPort > 65535)) {
+        throw new KysoError('INVALID_ARGUMENT', `Cổng CSC không hợp lệ: ${o.cscPort}`, `Invalid CSC port: ${o.cscPort}`);
+      }
       const server = await serveTestPki({ port, host: o.host, dir: o.dir });
+      // Loaded only on request: the CSC test service lives with the test keys in certs-test/.
+      const csc = cscPort === undefined ? undefined : await (await import('../../certs-test/csc-server.ts')).startCscServer({ port: cscPort, host: o.host });
+      if (csc) process.stdout.write(`CSC API v2: ${csc.url} (client kyso-test / kyso-test-secret, PIN 123456; credentials vpcp-seal, ministry-seal, person-vpcp)\n`);
       process.stdout.write('Máy chủ PKI thử nghiệm đang chạy; Ctrl+C để dừng. (Test PKI server running; Ctrl+C to stop.)\n');
       await waitForSignal();
+      await csc?.close();
       await server.close();
     });
 }
