@@ -81,6 +81,7 @@ export async function startExchangeRuntime(config: RuntimeConfig): Promise<Excha
     });
     cleanups.unshift(() => queues.close());
     const signers = new AgencySigners(db);
+    cleanups.push(() => signers.close());
     const ctx: ExchangeContext = {
       db,
       blobs,

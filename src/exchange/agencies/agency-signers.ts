@@ -2,13 +2,12 @@
 // letters), resolved from agency_signing_keys.key_ref and cached per agency and purpose: opening a PKCS#12
 // costs ~30 ms of PBKDF, a token session more, and both happen once, not per status packet.
 //
-// key_ref types: `pkcs12` is resolved here (demo mode, tests, agencies allowed a software seal). Other types
-// (`pkcs11`, `csc`: HSM and remote signing) are resolved by the key-store loader registered with
-// `setKeyRefLoader`, so the exchange does not depend on token libraries it may never load.
+// key_ref is a key reference as src/pki/keys/signer-spec.ts defines it — a PKCS#12 file (demo mode, agencies
+// allowed a software seal), a key in a PKCS#11 token or HSM (the seal, as the law expects), or a CSC remote-
+// signing credential — plus `image`, the PNG drawn with the signature.
 import { readFileSync } from 'node:fs';
 import { KysoError } from '../../errors.ts';
-import { KeyObjectSigner } from '../../pki/keys/key-object-signer.ts';
-import { loadPkcs12 } from '../../pki/keys/pkcs12.ts';
+import { loadSignerFromSpec, type LoadedSigner } from '../../pki/keys/signer-spec.ts';
 import type { Signer } from '../../pki/signer.ts';
 import type { Queryable } from '../../store/database.ts';
 import type { SignerInfo } from '../edxml/model.ts';
@@ -22,22 +21,6 @@ export interface AgencySigner {
   image?: Buffer;
 }
 
-export type KeyRefLoader = (ref: KeyRef) => Promise<Signer>;
-
-function loadPkcs12Ref(ref: Extract<KeyRef, { type: 'pkcs12' }>): Signer {
-  const password = ref.passwordEnv !== undefined ? process.env[ref.passwordEnv] : ref.password;
-  if (password === undefined) {
-    throw new KysoError('INVALID_ARGUMENT', `Chưa đặt biến môi trường ${ref.passwordEnv} chứa mật khẩu khóa`, `Environment variable ${ref.passwordEnv} with the key password is not set`);
-  }
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(ref.path);
-  } catch (e) {
-    throw new KysoError('IO', `Không đọc được tệp khóa ${ref.path}`, `Cannot read key file ${ref.path}`, { cause: e });
-  }
-  return KeyObjectSigner.fromMaterial(loadPkcs12(bytes, password));
-}
-
 function readImage(path: string): Buffer {
   try {
     return readFileSync(path);
@@ -46,21 +29,15 @@ function readImage(path: string): Buffer {
   }
 }
 
-let externalLoader: KeyRefLoader | undefined;
-
-/** Registers the loader for key references other than pkcs12 (PKCS#11, CSC). */
-export function setKeyRefLoader(loader: KeyRefLoader | undefined): void {
-  externalLoader = loader;
-}
-
-export async function loadKeyRef(ref: KeyRef): Promise<Signer> {
-  if (ref.type === 'pkcs12') return loadPkcs12Ref(ref as Extract<KeyRef, { type: 'pkcs12' }>);
-  if (externalLoader) return externalLoader(ref);
-  throw new KysoError('INVALID_ARGUMENT', `Loại kho khóa chưa được hỗ trợ: ${ref.type}`, `Unsupported key store type: ${ref.type}`);
+/** Opens the key a reference names (the `image` member is the appearance, not part of the key reference). */
+export function loadKeyRef(ref: KeyRef): Promise<LoadedSigner> {
+  const { image: _image, ...spec } = ref;
+  return loadSignerFromSpec(spec);
 }
 
 export class AgencySigners {
   private readonly cache = new Map<string, Promise<AgencySigner | undefined>>();
+  private readonly opened: LoadedSigner[] = [];
 
   constructor(private readonly db: Queryable) {}
 
@@ -73,7 +50,9 @@ export class AgencySigners {
         const row = await getSigningKey(this.db, agencyId, purpose);
         if (!row) return undefined;
         const image = typeof row.keyRef.image === 'string' ? readImage(row.keyRef.image) : undefined;
-        return { signer: await loadKeyRef(row.keyRef), info: row.signer, ...(image ? { image } : {}) };
+        const signer = await loadKeyRef(row.keyRef);
+        this.opened.push(signer);
+        return { signer, info: row.signer, ...(image ? { image } : {}) };
       })();
       // A failed load is not cached: the operator fixes the file or the variable and the next call retries.
       p.catch(() => this.cache.delete(k));
@@ -93,6 +72,12 @@ export class AgencySigners {
       );
     }
     return s;
+  }
+
+  /** Closes token sessions and modules opened for agencies (PKCS#11). */
+  async close(): Promise<void> {
+    this.cache.clear();
+    await Promise.all(this.opened.splice(0).map((s) => s.close().catch(() => {})));
   }
 
   forget(agencyId: string): void {
