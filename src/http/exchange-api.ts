@@ -30,6 +30,7 @@ import {
   rejectCase,
   replyToCase,
   reportStatus,
+  requestRecall,
   returnCase,
   routeCase,
   submitCase,
@@ -355,6 +356,9 @@ export const ROUTES: readonly RouteSpec[] = [
       const r = await amendRouting(rt.ctx, p, ref, kind, { reason: str(b, 'reason')!, ...(str(b, 'note', false) ? { note: str(b, 'note', false)! } : {}) });
       return { message: presentMessage(r.message), documentId: r.documentId };
     }),
+  ),
+  caseAction('/api/v1/cases/:ref/recall-request', 'Yêu cầu thu hồi văn bản chuyển (trạng thái 13; cơ quan trả lời 14/16)', async (rt, p, ref, b) =>
+    presentReceipt(await requestRecall(rt.ctx, p, ref, str(b, 'reason')!)),
   ),
   caseAction('/api/v1/cases/:ref/publish', 'Công khai văn bản trả lời', async (rt, p, ref) => presentCase(await publishCase(rt.ctx, p, ref))),
   caseAction('/api/v1/cases/:ref/return', 'Trả lại văn bản trả lời (không đúng nội dung)', async (rt, p, ref, b) => presentCase(await returnCase(rt.ctx, p, ref, str(b, 'reason')!))),

@@ -13,6 +13,7 @@ import {
   publishCase,
   replyToCase,
   reportStatus,
+  requestRecall,
   returnCase,
   routeCase,
   submitCase,
@@ -146,5 +147,15 @@ describe.each(BACKENDS)('PAKN flow on %s', (backend) => {
     const rerouted = await routeCase(ctx, vpcp, sub.case.code, { agencyId: MINISTRY });
     expect(rerouted.documentId).not.toBe(routed.documentId);
     expect(rerouted.case.state).toBe('TRANSFERRED');
+
+    // The status-packet form: VPCP's signed 13 asks for it back; 14/16 are only allowed as answers to it.
+    const ministry = ex.principal(MINISTRY);
+    await expect(reportStatus(ctx, ministry, rerouted.message.id, { code: '14' })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    const req13 = await requestRecall(ctx, vpcp, sub.case.code, 'Cần bổ sung nội dung trước khi chuyển');
+    expect(req13.messages.map((m) => [m.statusCode, m.toAgency])).toEqual([['13', MINISTRY]]);
+    await reportStatus(ctx, ministry, rerouted.message.id, { code: '14', description: 'Đồng ý trả lại' });
+    expect((await getCase(ctx.db, sub.case.id))!.state).toBe('CLASSIFIED');
+    const actions = (await ctx.db.query<{ action: string }>(`SELECT action FROM audit_log WHERE subject = $1 ORDER BY seq`, [sub.case.code])).rows.map((r) => r.action);
+    expect(actions).toEqual(expect.arrayContaining(['case.recall_requested', 'case.recalled', 'case.status_16']));
   }, 120_000);
 });

@@ -38,6 +38,15 @@ export async function applyStatusToCase(
   if (original.purpose === 'routing' && original.businessType === 0) {
     // Only statuses on the case's current routing document count (not on a replaced one).
     if (c.routingDocumentId !== original.documentId) return;
+    if (code === '13') {
+      await updateCaseFields(tx, c, 'recall_requested', actor, {}, details);
+      return;
+    }
+    if (code === '14') {
+      // The agency agreed to give the routing document back (answering a 13): the case returns to VPCP.
+      await tryEvent(tx, c, 'recalled', actor, { reason: status.Description ?? null, set: { routing_message_id: null, routing_document_id: null, lead_agency: null }, details });
+      return;
+    }
     const event = eventForStatus(code);
     if (event) {
       const set: Record<string, unknown> = {};

@@ -136,7 +136,19 @@ export async function receiveMessage(ctx: ExchangeContext, req: ReceiveRequest):
     throw new KysoError('FORBIDDEN', `Gói tin ghi cơ quan gửi ${from}, nhưng khóa API là của ${req.sender}`, `The package names sender ${from}, but the API key belongs to ${req.sender}`);
   }
   const sender = (await getAgency(ctx.db, req.sender))!;
-  const recipientIds = pkg ? [...new Set(pkg.MessageHeader.To.map((t) => t.OrganId))] : [status!.ResponseFor.OrganId];
+  // Status 13 (request to recall/update) goes the other way: from the document's sender to its recipients.
+  const request13 = status?.StatusCode === '13';
+  if (request13 && status!.ResponseFor.OrganId !== req.sender) {
+    throw new KysoError('PACKAGE_REJECTED', 'Chỉ cơ quan đã gửi văn bản mới yêu cầu thu hồi/cập nhật (13)', 'Only the sender of a document may request its recall or update (13)');
+  }
+  const recipientIds = pkg
+    ? [...new Set(pkg.MessageHeader.To.map((t) => t.OrganId))]
+    : request13
+      ? await documentRecipients(ctx.db, req.sender, status!.ResponseFor.DocumentId)
+      : [status!.ResponseFor.OrganId];
+  if (recipientIds.length === 0) {
+    throw new KysoError('PACKAGE_REJECTED', `Không có văn bản ${status!.ResponseFor.DocumentId} đã gửi để yêu cầu thu hồi`, `There is no sent document ${status!.ResponseFor.DocumentId} to request a recall of`);
+  }
   if (recipientIds.includes(req.sender)) throw new KysoError('INVALID_ARGUMENT', 'Cơ quan không thể gửi gói tin cho chính mình', 'An agency cannot send a package to itself');
   const recipients = await knownAgencies(ctx, recipientIds);
 
@@ -158,7 +170,9 @@ export async function receiveMessage(ctx: ExchangeContext, req: ReceiveRequest):
   // A status packet must answer a document this agency was actually sent.
   let original: Message | undefined;
   if (status) {
-    original = await findDocumentMessage(ctx.db, status.ResponseFor.OrganId, req.sender, status.ResponseFor.DocumentId);
+    original = request13
+      ? await findDocumentMessage(ctx.db, req.sender, recipientIds[0]!, status.ResponseFor.DocumentId)
+      : await findDocumentMessage(ctx.db, status.ResponseFor.OrganId, req.sender, status.ResponseFor.DocumentId);
     if (!original) {
       throw new KysoError(
         'PACKAGE_REJECTED',
@@ -295,6 +309,15 @@ export async function receiveMessage(ctx: ExchangeContext, req: ReceiveRequest):
     ...(reason ? { reason } : {}),
     report: brief(report),
   };
+}
+
+/** Who a sender delivered a document to (not rejected): the addressees of its status 13. */
+async function documentRecipients(db: Queryable, sender: string, documentId: string): Promise<string[]> {
+  const r = await db.query<{ to_agency: string }>(
+    `SELECT DISTINCT to_agency FROM messages WHERE kind = 'edoc' AND from_agency = $1 AND document_id = $2 AND status <> 'rejected' ORDER BY to_agency`,
+    [sender, documentId],
+  );
+  return r.rows.map((x) => x.to_agency);
 }
 
 async function certificateOwnerBySha(db: Queryable, sha: string): Promise<string | undefined> {

@@ -403,12 +403,37 @@ export async function reportStatus(
   const m = await getMessage(ctx.db, messageId);
   if (!m || m.toAgency !== agencyId) throw notFound(`thông điệp ${messageId}`);
   if (m.kind !== 'edoc' || !m.header || m.status === 'rejected') throw new KysoError('INVALID_ARGUMENT', 'Chỉ báo trạng thái cho gói tin văn bản đã nhận hợp lệ', 'Statuses are reported only on validly received document packages');
-  if ((code === '14' || code === '16') && (m.businessType ?? 0) === 0) throw new KysoError('INVALID_ARGUMENT', 'Mã 14/16 chỉ trả lời yêu cầu thu hồi/cập nhật/thay thế', 'Codes 14/16 only answer a recall, update or replace');
+  if ((code === '14' || code === '16') && (m.businessType ?? 0) === 0 && !(await recallRequested(ctx, m))) {
+    throw new KysoError('INVALID_ARGUMENT', 'Mã 14/16 chỉ trả lời yêu cầu thu hồi/cập nhật/thay thế (13 hoặc gói tin loại 1–3)', 'Codes 14/16 only answer a recall, update or replace (a 13, or a type 1–3 package)');
+  }
   const agency = (await getAgency(ctx.db, agencyId))!;
   const day = nowOf(ctx).toISOString().slice(0, 10);
   const key = body.idempotencyKey ?? `status:${m.id}:${code}${code === '05' ? `:${day}` : ''}`;
   const bytes = await signedStatusPacket(ctx, { from: agency, about: m.header, code, ...(body.description ? { description: body.description.slice(0, 2000) } : {}), ...(body.staff ? { staff: body.staff } : {}) });
   return receiveMessage(ctx, { sender: agencyId, actor: actorOf(p), bytes, idempotencyKey: key });
+}
+
+async function recallRequested(ctx: ExchangeContext, m: Message): Promise<boolean> {
+  const r = await ctx.db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM messages WHERE kind = 'status' AND status_code = '13' AND from_agency = $1 AND to_agency = $2 AND response_for = $3 AND status <> 'rejected'`,
+    [m.fromAgency, m.toAgency, m.documentId],
+  );
+  return r.rows[0]!.n > 0;
+}
+
+/**
+ * VPCP asks the agency to give the routing document back (status 13, signed with the VPCP seal); the agency
+ * answers 14 (agreed: the case returns to VPCP) or 16 (refused). The package form of a recall is amendRouting.
+ */
+export async function requestRecall(ctx: ExchangeContext, p: ApiPrincipal, ref: string, reason: string): Promise<ReceiveResult> {
+  requireVpcp(p);
+  if (typeof reason !== 'string' || reason.trim().length < 3) throw new KysoError('INVALID_ARGUMENT', 'Cần nêu lý do', 'A reason is required');
+  const c = await loadCase(ctx, ref);
+  const routing = c.routingMessageId ? await getMessage(ctx.db, c.routingMessageId) : undefined;
+  if (!routing?.header || !c.leadAgency) throw new KysoError('CASE_STATE', `Hồ sơ ${c.code} chưa được chuyển`, `Case ${c.code} has not been routed`);
+  const vpcp = (await getVpcp(ctx.db))!;
+  const bytes = await signedStatusPacket(ctx, { from: vpcp, about: routing.header, code: '13', description: reason.trim().slice(0, 2000) });
+  return ensureAccepted(await receiveMessage(ctx, { sender: vpcp.id, actor: actorOf(p), bytes, idempotencyKey: `request13:${routing.id}:${reason.trim().slice(0, 60)}` }));
 }
 
 /** The agency's answer: reply letter signed by its competent person and seal, in a package answering the routing document. */
