@@ -1,13 +1,15 @@
 // The PKCS#11 signer against a real SoftHSM2 token holding certs-test keys (imported with pkcs11-tool): every
 // scheme the Signer contract names, certificates from the token or from files, 50 concurrent signatures, and
 // the errors a user meets (wrong PIN, token or key not there, module not loadable, key/cert mix-up, token gone).
-import { constants, verify, X509Certificate } from 'node:crypto';
+import { constants, generateKeyPairSync, sign, verify, X509Certificate } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testPki } from '../../certs-test/index.ts';
 import { isKysoError, type KysoError } from '../../src/errors.ts';
 import { parsePkcs11Reference, resolvePin } from '../../src/pki/keys/pkcs11-config.ts';
+import { ecdsaRawToDer } from '../../src/pki/keys/pkcs11-mechanism.ts';
+import { Pkcs11SessionPool } from '../../src/pki/keys/pkcs11-session-pool.ts';
 import { Pkcs11Signer } from '../../src/pki/keys/pkcs11-signer.ts';
 import { nodeDigestName, type DigestAlgorithm, type SignatureAlgorithm } from '../../src/pki/signer.ts';
 import { signerOf } from '../helpers/signing.ts';
@@ -218,5 +220,43 @@ describe('key references', () => {
   it('reads the PIN from the named variable', () => {
     expect(resolvePin({ env: 'P' }, { P: '1234' })).toBe('1234');
     expect(() => resolvePin({ env: 'P' }, {})).toThrow(/environment variable P is not set/);
+  });
+});
+
+describe('building blocks', () => {
+  it('r||s from the token becomes a minimal DER Ecdsa-Sig-Value (leading zeros dropped, sign byte added)', () => {
+    const raw = Buffer.from('0080' + '0001', 'hex');
+    expect(Buffer.from(ecdsaRawToDer(raw)).toString('hex')).toBe('3007020200800201' + '01');
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    for (let i = 0; i < 200; i++) {
+      const data = Buffer.from(`m${i}`);
+      const p1363 = sign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' });
+      expect(verify('sha256', data, { key: publicKey, dsaEncoding: 'der' }, ecdsaRawToDer(p1363))).toBe(true);
+    }
+  });
+
+  it('the session pool never opens more than its size; waiters get sessions in order, a discarded one is replaced', async () => {
+    let opened = 0;
+    const closed: number[] = [];
+    const pool = new Pkcs11SessionPool(
+      () => Buffer.from([++opened]),
+      (s) => closed.push(s[0]!),
+      2,
+    );
+    const a = await pool.acquire();
+    const b = await pool.acquire();
+    const order: number[] = [];
+    const c = pool.acquire().then((s) => (order.push(3), s));
+    const d = pool.acquire().then((s) => (order.push(4), s));
+    expect(opened).toBe(2);
+    pool.release(a);
+    expect((await c)[0]).toBe(1);
+    pool.discard(b);
+    expect((await d)[0]).toBe(3);
+    expect(order).toEqual([3, 4]);
+    expect(closed).toEqual([2]);
+    expect(pool.openCount).toBe(2);
+    pool.close();
+    await expect(pool.acquire()).rejects.toThrow(/closed/);
   });
 });
