@@ -264,6 +264,8 @@ function login(api: Pkcs11, session: Handle, pin: string, label: string): void {
   try {
     api.C_Login(session, P.CKU_USER, pin);
   } catch (e) {
+    // Login state belongs to the process and token, not the session: another signer on the same token already
+    // logged in, and the token does not check this PIN again (a wrong PIN shows once that signer is closed).
     if (ckrName(e) === 'CKR_USER_ALREADY_LOGGED_IN') return;
     throw tokenError(e, { vi: 'đăng nhập', en: 'logging in' }, label);
   }
