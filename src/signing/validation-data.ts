@@ -61,8 +61,8 @@ export class ValidationDataCollector {
   private readonly certs = new Map<string, Uint8Array>();
   private readonly ocsps = new Map<string, Uint8Array>();
   private readonly crls = new Map<string, Uint8Array>();
-  /** Status evidence already gathered, by certificate DER. */
-  private readonly evidence = new Map<string, ValidationMaterial>();
+  /** Status evidence gathered or being gathered, by certificate DER (shared by concurrent chains). */
+  private readonly evidence = new Map<string, Promise<ValidationMaterial>>();
 
   constructor(private readonly opts: GatherOptions = {}) {
     for (const der of opts.knownCertificates ?? []) this.remember(der);
@@ -104,16 +104,19 @@ export class ValidationDataCollector {
    * Adds the chain of `leaf` and proof of status for each of its certificates; returns what concerns this leaf
    * (for a PDF /VRI entry). Throws when a status cannot be obtained.
    */
-  async addCertificate(leafDer: Uint8Array): Promise<ValidationMaterial> {
-    const out: ValidationMaterial = { certificates: [], ocspResponses: [], crls: [] };
+  async addCertificate(leafDer: Uint8Array, visiting: ReadonlySet<string> = new Set()): Promise<ValidationMaterial> {
     let cert = this.remember(leafDer);
     if (!cert) throw new KysoError('INVALID_ARGUMENT', 'Chứng thư không đọc được', 'Unreadable certificate');
+    // The chain first (local, or a caIssuers download), then every status at once: the answers come from
+    // different responders, so waiting for them one by one would only add round trips.
+    const chain: Uint8Array[] = [];
+    const pending: Promise<ValidationMaterial>[] = [];
     for (let depth = 0; depth < 16; depth++) {
       const der = certificateDer(cert);
       const k = keyOf(der);
       this.certs.set(k, der);
-      out.certificates.push(der);
-      if (isSelfSigned(cert)) return out;
+      chain.push(der);
+      if (isSelfSigned(cert)) break;
       const issuer = await this.issuerOf(cert);
       if (!issuer) {
         throw new KysoError(
@@ -124,19 +127,18 @@ export class ValidationDataCollector {
       }
       let evidence = this.evidence.get(k);
       if (!evidence) {
-        evidence = hasOcspNoCheck(cert) ? { certificates: [], ocspResponses: [], crls: [] } : await this.status(cert, issuer);
+        evidence = hasOcspNoCheck(cert) ? Promise.resolve({ certificates: [], ocspResponses: [], crls: [] }) : this.status(cert, issuer, new Set([...visiting, k]));
+        evidence.catch(() => undefined); // awaited below; never an unhandled rejection
         this.evidence.set(k, evidence);
       }
-      out.certificates.push(...evidence.certificates);
-      out.ocspResponses.push(...evidence.ocspResponses);
-      out.crls.push(...evidence.crls);
+      pending.push(evidence);
       cert = issuer;
     }
-    return out;
+    return merge([{ certificates: chain, ocspResponses: [], crls: [] }, ...(await Promise.all(pending))]);
   }
 
   /** OCSP first (smaller, and what most verifiers look for), else the CRL. */
-  private async status(cert: Certificate, issuer: Certificate): Promise<ValidationMaterial> {
+  private async status(cert: Certificate, issuer: Certificate, visiting: ReadonlySet<string>): Promise<ValidationMaterial> {
     const failures: string[] = [];
     if (ocspUrls(cert).length > 0) {
       try {
@@ -145,8 +147,10 @@ export class ValidationDataCollector {
           this.ocsps.set(keyOf(r.responseDer), r.responseDer);
           const found: ValidationMaterial = { certificates: [], ocspResponses: [r.responseDer], crls: [] };
           // A delegated responder needs its own chain (and status, unless id-pkix-ocsp-nocheck).
-          if (!Buffer.from(r.responderCert).equals(Buffer.from(certificateDer(issuer))) && !Buffer.from(r.responderCert).equals(Buffer.from(certificateDer(cert)))) {
-            const responder = await this.addCertificate(r.responderCert);
+          // (Not when that responder's own status is what is being gathered: responders vouching for each other.)
+          const responderKey = keyOf(r.responderCert);
+          if (!Buffer.from(r.responderCert).equals(Buffer.from(certificateDer(issuer))) && !visiting.has(responderKey)) {
+            const responder = await this.addCertificate(r.responderCert, visiting);
             found.certificates.push(...responder.certificates);
             found.ocspResponses.push(...responder.ocspResponses);
             found.crls.push(...responder.crls);
@@ -181,9 +185,9 @@ export class ValidationDataCollector {
    */
   async addCms(cmsDer: Uint8Array): Promise<ValidationMaterial> {
     const cms = parseCms(cmsDer);
-    const parts = [await this.addCertificate(this.signerCertificate(cms))];
-    for (const token of cms.signer.signatureTimestamps) parts.push(await this.addTimestampToken(token));
-    return merge(parts);
+    const signer = this.signerCertificate(cms);
+    const tsas = cms.signer.signatureTimestamps.map((t) => this.signerCertificate(parseTimestampToken(t)));
+    return merge(await Promise.all([signer, ...tsas].map((c) => this.addCertificate(c))));
   }
 
   /** An RFC 3161 token (a document timestamp, or a signature timestamp): the TSA's certificate. */
