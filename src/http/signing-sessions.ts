@@ -574,6 +574,7 @@ const PAGE_FILES: Record<string, [string, string]> = {
   '/sign/app.js': [join(PAGE_DIR, 'app.js'), 'text/javascript; charset=utf-8'],
   '/sign/adapter.js': [join(PAGE_DIR, 'adapter.js'), 'text/javascript; charset=utf-8'],
   '/sign/sign.css': [join(PAGE_DIR, 'sign.css'), 'text/css; charset=utf-8'],
+  '/sign/forge-shim.js': [join(PAGE_DIR, 'forge-shim.js'), 'text/javascript; charset=utf-8'],
   '/sign/forge.min.js': [FORGE, 'text/javascript; charset=utf-8'],
 };
 
@@ -587,7 +588,7 @@ function mountSignPage(app: Express): void {
       res.setHeader('Cache-Control', 'no-cache');
       res.setHeader('X-Content-Type-Options', 'nosniff');
       // The page talks only to this origin; the key is opened in the page and nothing loads from elsewhere.
-      res.setHeader('Content-Security-Policy', "default-src 'self'; img-src 'self' blob: data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+      res.setHeader('Content-Security-Policy', "default-src 'self'; img-src 'self' blob: data:; connect-src 'self' http://127.0.0.1:* http://localhost:*; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
       res.end(body);
     });
   }
