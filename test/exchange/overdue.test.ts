@@ -209,6 +209,19 @@ describe.each(BACKENDS)('overdue scan on %s', (backend) => {
     expect(left.rows.map((x) => x.key)).toEqual(['recent']);
   });
 
+  it('a case whose next progress update falls in a year without a calendar is still flagged, and named in the errors', async () => {
+    setClock(vn('2026-12-01T09:00:00'));
+    const sub = await submitCase(ex.rt.ctx, submission('hạn trả lời cuối năm'));
+    expect(sub.case.answerDueAt).toEqual(vn('2026-12-29T23:59:59.999'));
+    // The progress update would be due in January 2027, and there is no 2027 table yet.
+    const r = await scanAt('2026-12-30T08:00:00');
+    expect(r.errors.map((e) => e.case)).toContain(sub.case.code);
+    expect(r.errors.find((e) => e.case === sub.case.code)!.message).toContain('2027');
+    expect((await getCase(ex.rt.db, sub.case.id))!.overdueSince).toEqual(vn('2026-12-30T00:00:00.000'));
+    expect((await notesOf(sub.case.id)).filter((n) => n.kind === 'case.overdue').map((n) => n.agency_id)).toEqual([VPCP]);
+    expect(await overdueAudits(sub.case.code)).toBe(1);
+  });
+
   it('the job scheduler runs the scan on Redis; a second worker shares the schedule and never runs a pass alongside', async () => {
     const prefix = `${ex.prefix}mt`;
     const redisA = createRedis(REDIS_TEST_URL);

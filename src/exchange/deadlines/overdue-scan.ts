@@ -123,10 +123,11 @@ export async function scanOverdue(db: Database, opts: OverdueScanOptions): Promi
     for (const c of cases.rows) {
       result.examined++;
       try {
-        notes.push(...(await scanCase(tx, c, { now, policy, cal, vpcp }, result)));
+        await scanCase(tx, c, { now, policy, cal, vpcp }, result, notes);
       } catch (e) {
-        // A case whose deadlines cannot be computed (no calendar for its year) must not stop the others. Only
-        // deadline arithmetic throws here; SQL errors abort the transaction and surface from the pass.
+        // A case whose deadlines cannot be computed (no calendar for its year) must not stop the others; what was
+        // found for it before the failure is kept. Only deadline arithmetic throws here: an SQL error aborts the
+        // transaction, and the pass fails as a whole.
         result.errors.push({ case: c.code, message: (e as Error)?.message ?? String(e) });
       }
     }
@@ -146,8 +147,8 @@ async function scanCase(
   c: OpenCaseRow,
   k: { now: Date; policy: DeadlinePolicy; cal: WorkingCalendar; vpcp: string | null },
   result: OverdueScanResult,
-): Promise<NewNotification[]> {
-  const out: NewNotification[] = [];
+  out: NewNotification[],
+): Promise<void> {
   const label = CASE_STATE_LABELS[c.state];
   const caseInfo: JsonObject = { id: c.id, code: c.code, title: c.title, state: c.state, stateLabel: label, leadAgency: c.lead_agency };
   // The agency holding the case: the one it was routed to; VPCP while it has not been routed (or was sent back).
@@ -172,14 +173,20 @@ async function scanCase(
     );
   }
 
-  if (!isOverdue({ dueAt: c.answer_due_at }, k.now)) return out;
+  if (!isOverdue({ dueAt: c.answer_due_at }, k.now)) return;
 
   // The first instant past the deadline: what "overdue since" means, whenever the scan happens to notice.
   let overdueSince = c.overdue_since;
   const every = periodText(k.policy.overdueUpdateEvery);
   if (!overdueSince) {
     const since = new Date(c.answer_due_at.getTime() + 1);
-    const next = nextProgressUpdateDue({ dueAt: c.answer_due_at, lastProgressUpdateAt: c.last_progress_at }, k.policy, k.cal);
+    let next: Date | null = null;
+    try {
+      next = nextProgressUpdateDue({ dueAt: c.answer_due_at, lastProgressUpdateAt: c.last_progress_at }, k.policy, k.cal);
+    } catch (e) {
+      // No calendar for the year of the next update: the case is overdue all the same.
+      result.errors.push({ case: c.code, message: (e as Error)?.message ?? String(e) });
+    }
     const r = await tx.query<{ id: string }>(
       `UPDATE pakn_cases SET overdue_since = $2, next_progress_due_at = $3, version = version + 1, updated_at = now()
         WHERE id = $1 AND overdue_since IS NULL RETURNING id`,
@@ -221,5 +228,4 @@ async function scanCase(
       }),
     );
   }
-  return out;
 }
