@@ -4,8 +4,9 @@
 //
 // Bodies: JSON (1 MiB; citizen submissions with base64 attachments up to 30 MiB), signed packages as raw
 // application/xml (the exchange's package limit). Times in answers are ISO 8601 with +07:00.
+import { createHash } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
-import { KysoError } from '../errors.ts';
+import { isKysoError, KysoError } from '../errors.ts';
 import {
   bindCertificate,
   createAgency,
@@ -45,7 +46,7 @@ import { createApiKey, revokeApiKey, type ApiPrincipal, type ApiRole } from '../
 import { isoVn } from '../util/vn-time.ts';
 import { authorize, principalOf, type Audience } from './auth.ts';
 import { checkIdempotencyKey, findReply, requestHash, storeReply } from './idempotency.ts';
-import { HttpProblemError } from './problem.ts';
+import { HttpProblemError, statusFor } from './problem.ts';
 
 export interface Reply {
   status?: number;
@@ -394,7 +395,14 @@ export const ROUTES: readonly RouteSpec[] = [
         throw new HttpProblemError('UNSUPPORTED_MEDIA_TYPE', 'Gửi gói tin với Content-Type: application/xml', 'Send the package with Content-Type: application/xml');
       }
       const key = checkIdempotencyKey(typeof req.headers['idempotency-key'] === 'string' ? req.headers['idempotency-key'] : undefined);
-      const r = await receiveMessage(rt.ctx, { sender: p.agencyId!, actor: actorOf(p), bytes: new Uint8Array(bytes), ...(key ? { idempotencyKey: key } : {}) });
+      const r = await receiveMessage(rt.ctx, { sender: p.agencyId!, actor: actorOf(p), bytes: new Uint8Array(bytes), ...(key ? { idempotencyKey: key } : {}) }).catch(async (e: unknown) => {
+        // Refused before anything is stored (another sender in From, an unknown recipient, unreadable edXML):
+        // the audit log still shows who tried what and why, by the hash of the bytes.
+        if (isKysoError(e) && statusFor(e.code) < 500) {
+          await appendAudit(rt.db, { actor: actorOf(p), action: 'message.refused', subject: p.agencyId!, documentSha256: createHash('sha256').update(bytes).digest('hex'), details: { sender: p.agencyId!, code: e.code, reason: e.en } });
+        }
+        throw e;
+      });
       if (!r.accepted) {
         throw new HttpProblemError('PACKAGE_REJECTED', `Gói tin bị từ chối: ${r.reason?.vi ?? ''}`, `Package rejected: ${r.reason?.en ?? ''}`, {}, presentReceipt(r));
       }

@@ -31,6 +31,7 @@ const EXPECTED: Record<string, readonly Audience[]> = {
   'POST /api/v1/cases/:ref/recall': ['vpcp'],
   'POST /api/v1/cases/:ref/update': ['vpcp'],
   'POST /api/v1/cases/:ref/replace': ['vpcp'],
+  'POST /api/v1/cases/:ref/recall-request': ['vpcp'],
   'POST /api/v1/cases/:ref/publish': ['vpcp'],
   'POST /api/v1/cases/:ref/return': ['vpcp'],
   'POST /api/v1/cases/:ref/reply': ['agency'],
