@@ -103,6 +103,18 @@ export interface CompleteOptions {
 const b64 = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('base64');
 const unb64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
 
+// The same certificate comes back session after session: one Uint8Array per certificate lets the CMS layer's
+// per-certificate caches (signer identifier) hit instead of parsing it again on every completion.
+const certificates = new Map<string, Uint8Array>();
+export function certificateBytes(b64der: string): Uint8Array {
+  let c = certificates.get(b64der);
+  if (!c) {
+    if (certificates.size >= 256) certificates.delete(certificates.keys().next().value!);
+    certificates.set(b64der, (c = unb64(b64der)));
+  }
+  return c;
+}
+
 /** Refuses an expired, not-yet-valid or revoked certificate before any work; returns the warnings. */
 export async function precheckCertificate(
   certificate: Uint8Array,
@@ -204,7 +216,7 @@ export interface CompletedPdf {
 export async function completePdfSession(state: PdfSessionState, signatureValue: Uint8Array, o: CompleteOptions = {}): Promise<CompletedPdf> {
   const m = state.meta;
   if (m.format !== 'pdf') throw new KysoError('INVALID_ARGUMENT', 'Phiên ký không phải của tệp PDF', 'The session is not a PDF session');
-  const certificate = unb64(m.certificate);
+  const certificate = certificateBytes(m.certificate);
   const signedAttributes = unb64(m.signedAttributes);
   // 1. The value must verify against the announced certificate over exactly the prepared bytes.
   const value = checkSignatureValue(certificateKey(certificate), m.algorithm, signedAttributes, signatureValue);

@@ -6,7 +6,6 @@ import { hash } from '../../pki/native-crypto.ts';
 import type { PkiNetworkOptions } from '../../pki/pki-http.ts';
 import type { RevocationMode } from '../../pki/cert-status.ts';
 import type { DigestAlgorithm, SignatureScheme } from '../../pki/signer.ts';
-import { parseXmlSafely } from '../../xml/safe-parser.ts';
 import { completeXadesSignature, defaultXadesParams, prepareXadesSignature, type XadesTwoPhaseParams } from '../xml/xades-two-phase.ts';
 import type { XadesLevel } from '../xml/xades-signer.ts';
 import { precheckCertificate, type CompleteOptions, type DataToSign } from './pdf-session.ts';
@@ -52,10 +51,10 @@ export async function startXmlSession(xml: Uint8Array, o: StartXmlOptions): Prom
   const now = o.now ?? new Date();
   const key = certificateKey(o.certificate);
   const chain = o.chain ?? [];
-  parseXmlSafely(Buffer.from(xml).toString('utf8')); // a clear XML error before the certificate check
-  const warnings = await precheckCertificate(o.certificate, chain, { at: now, network: o.network, revocation: o.revocationCheck });
   const params = defaultXadesParams(key, { level: o.level, digest: o.digest, scheme: o.scheme, now, excludeEdxmlTrace: o.excludeEdxmlTrace });
+  // Preparing first gives a malformed document its own error before the certificate check goes to the network.
   const { signedInfo, algorithm } = await prepareXadesSignature(xml, { certificate: o.certificate, chain, keyType: key.keyType, keyBits: key.keyBits }, params);
+  const warnings = await precheckCertificate(o.certificate, chain, { at: now, network: o.network, revocation: o.revocationCheck });
   return {
     dataToSign: hash(algorithm.digest, signedInfo),
     toBeSigned: signedInfo,
