@@ -110,6 +110,16 @@ describe('signatures through the token', () => {
     expect(ok.filter(Boolean)).toHaveLength(50);
   });
 
+  it('finds the token by slot ID alone (slot= as pkcs11-tool -L and softhsm2-util print it)', async () => {
+    const t = hsm.tokens[0]!;
+    const s = await Pkcs11Signer.fromReference(`module=${hsm.module};slot=${t.slot};key=vpcp-seal;pin-env=${t.pinEnv}`, hsm.env);
+    try {
+      expect(s.tokenLabel).toBe('kyso-seal');
+    } finally {
+      await s.close();
+    }
+  });
+
   it('takes certificate and chain from files when configured (cert=, chain=)', async () => {
     const s = await Pkcs11Signer.fromReference(
       hsm.reference('spare', { key: 'person-vpcp', cert: testPki.identity('person-vpcp').cert, chain: testPki.chainPem }),
