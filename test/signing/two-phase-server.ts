@@ -1,5 +1,5 @@
 // A real kyso HTTP server with the signing-session API mounted, for the two-phase and signing-page tests: a
-// migrated in-memory PGlite, file blobs in a temp directory, one agency with an API key, the demo trust store
+// migrated database (in-memory PGlite, or a random schema on the test PostgreSQL server), file blobs in a temp directory, one agency with an API key, the demo trust store
 // and the test PKI server for OCSP/CRL/TSA. `clock` moves the sessions' time (expiry tests).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,10 +9,11 @@ import { mountSigningSessions, type SigningSessionService } from '../../src/http
 import type { TestPkiServer } from '../../src/pki/responders/test-pki-server.ts';
 import { createApiKey } from '../../src/store/api-key.ts';
 import { openBlobStore } from '../../src/store/blob-store.ts';
-import { openDatabase, type Database } from '../../src/store/database.ts';
+import type { Database, DatabaseBackend } from '../../src/store/database.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { defaultPolicy } from '../../src/verify/policy.ts';
 import { TrustStore } from '../../src/verify/trust-store.ts';
+import { openTestDatabase } from '../store/test-databases.ts';
 
 export const AGENCY = '000.00.00.G22';
 export const OTHER_AGENCY = '000.00.12.H99';
@@ -30,8 +31,9 @@ export interface SigningServer {
   close(): Promise<void>;
 }
 
-export async function startSigningServer(pki: TestPkiServer, opts: { ttlMs?: number } = {}): Promise<SigningServer> {
-  const db = await openDatabase({ dataDir: 'memory://' });
+export async function startSigningServer(pki: TestPkiServer, opts: { ttlMs?: number; backend?: DatabaseBackend } = {}): Promise<SigningServer> {
+  const tdb = await openTestDatabase(opts.backend ?? 'pglite');
+  const db = tdb.db;
   await migrate(db);
   for (const [id, name] of [
     [AGENCY, 'Văn phòng Chính phủ'],
@@ -75,7 +77,7 @@ export async function startSigningServer(pki: TestPkiServer, opts: { ttlMs?: num
     },
     async close() {
       await http.close(1000);
-      await db.close();
+      await tdb.dispose();
       rmSync(blobDir, { recursive: true, force: true });
     },
   };

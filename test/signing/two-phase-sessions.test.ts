@@ -12,16 +12,11 @@ import { TrustStore } from '../../src/verify/trust-store.ts';
 import { samples } from '../fixtures/pdf/index.ts';
 import { useTestPkiServer } from '../helpers/pki-server.ts';
 import { startSigningServer, type SigningServer } from './two-phase-server.ts';
+import { BACKENDS } from '../store/test-databases.ts';
 
-const pki = useTestPkiServer();
 let srv: SigningServer;
 
-beforeAll(async () => {
-  srv = await startSigningServer(pki.server, { ttlMs: 10 * 60_000 });
-});
-afterAll(async () => {
-  await srv?.close();
-});
+const pki = useTestPkiServer();
 
 const pdf = readFileSync(samples[0]!.file);
 const identity = (id: TestIdentityId) => ({ key: createPrivateKey(testPki.identity(id).keyPem()), pem: testPki.identity(id).certPem() });
@@ -71,7 +66,14 @@ async function auditActions(subject: string): Promise<string[]> {
   return r.rows.map((x) => x.action);
 }
 
-describe('signing sessions over HTTP', () => {
+describe.each(BACKENDS)('signing sessions over HTTP (%s)', (backend) => {
+  beforeAll(async () => {
+    srv = await startSigningServer(pki.server, { ttlMs: 10 * 60_000, backend });
+  });
+  afterAll(async () => {
+    await srv?.close();
+  });
+
   it('start announces the data to sign, the algorithm and the certificate; complete returns the signed PDF, verified', async () => {
     const s = await start({ level: 'B-T', reason: 'Phê duyệt' });
     expect(s.state).toBe('open');
