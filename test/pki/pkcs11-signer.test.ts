@@ -200,8 +200,12 @@ describe('errors a user can act on', () => {
 
   it('close ends the signer: later signatures fail, other signers on the module keep working', async () => {
     const s = await Pkcs11Signer.fromReference(hsm.reference('kyso-seal', { key: 'vpcp-seal' }), hsm.env);
+    const pss: SignatureAlgorithm = { digest: 'SHA-256', scheme: 'RSASSA-PSS' };
+    // Signatures under way when close() is called finish first.
+    const pending = Array.from({ length: 12 }, () => s.sign(DATA, pss));
     await s.close();
-    expect((await failure(s.sign(DATA, { digest: 'SHA-256', scheme: 'RSASSA-PSS' }))).code).toBe('TOKEN_ERROR');
+    for (const sig of await Promise.all(pending)) expect(verifies(s.certificate, DATA, pss, sig)).toBe(true);
+    expect((await failure(s.sign(DATA, pss))).code).toBe('TOKEN_ERROR');
     const a: SignatureAlgorithm = { digest: 'SHA-256', scheme: 'ECDSA' };
     expect(verifies(ec.certificate, DATA, a, await ec.sign(DATA, a))).toBe(true);
   });

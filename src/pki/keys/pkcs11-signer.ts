@@ -39,6 +39,8 @@ export class Pkcs11Signer implements Signer {
   readonly keyType: KeyType;
   readonly keyBits: number;
   private closed = false;
+  /** Signatures under way: close() lets them finish before it closes their sessions. */
+  private readonly inFlight = new Set<Promise<Uint8Array>>();
 
   private constructor(
     private readonly lease: ModuleLease,
@@ -107,10 +109,17 @@ export class Pkcs11Signer implements Signer {
           certificate = own.der;
         }
         chain = o.chain ? readCertificateFile(o.chain) : issuerChain(certificate, tokenCerts.map((c) => c.der));
+      } catch (e) {
+        throw tokenError(e, { vi: 'đọc khóa và chứng thư số', en: 'reading the key and certificates' }, label);
       } finally {
         pool.release(session);
       }
-      const mechanisms = new Set(api.C_GetMechanismList(slot));
+      let mechanisms: Set<number>;
+      try {
+        mechanisms = new Set(api.C_GetMechanismList(slot));
+      } catch (e) {
+        throw tokenError(e, { vi: 'liệt kê cơ chế ký', en: 'listing mechanisms' }, label);
+      }
       const signer = new Pkcs11Signer(lease, slot, pool, mechanisms, key, o.pin, o.hashOnToken ?? false, label, certificate, chain);
       await signer.checkKeyMatchesCertificate();
       return signer;
@@ -130,10 +139,14 @@ export class Pkcs11Signer implements Signer {
     return this.run(planForDigest(digest, algorithm, this.shape));
   }
 
-  /** Closes every session (which logs the token out) and finalises the module when no other signer uses it. */
+  /**
+   * Waits for signatures in progress, closes this signer's sessions (the token is logged out once no signer of
+   * this process has a session on it) and finalises the module when no other signer uses it.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await Promise.allSettled([...this.inFlight]);
     this.pool.close();
     this.lease.release();
   }
@@ -142,8 +155,16 @@ export class Pkcs11Signer implements Signer {
     return { keyType: this.keyType, keyBits: this.keyBits };
   }
 
-  private async run(plan: SignPlan): Promise<Uint8Array> {
-    if (this.closed) throw new KysoError('TOKEN_ERROR', 'Bộ ký PKCS#11 đã đóng', 'The PKCS#11 signer is closed');
+  private run(plan: SignPlan): Promise<Uint8Array> {
+    if (this.closed) return Promise.reject(new KysoError('TOKEN_ERROR', 'Bộ ký PKCS#11 đã đóng', 'The PKCS#11 signer is closed'));
+    const p = this.runOnSession(plan);
+    this.inFlight.add(p);
+    const done = (): void => void this.inFlight.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  private async runOnSession(plan: SignPlan): Promise<Uint8Array> {
     if (!this.mechanisms.has(plan.mechanism.mechanism)) {
       throw new KysoError('ALGORITHM_UNSUPPORTED', 'Thiết bị ký không hỗ trợ cơ chế ký này', `The token does not offer mechanism 0x${plan.mechanism.mechanism.toString(16)}`);
     }
