@@ -370,6 +370,7 @@ export class SigningSessionService {
       throw new KysoError('SESSION_CLOSED', 'Phiên ký đang được hoàn tất bởi một yêu cầu khác', 'The signing session is being completed by another request');
     }
     let signed: Uint8Array;
+    let report: ValidationReport;
     try {
       const prepared = await this.config.blobs.get(row.prepared_blob);
       const opts = { chain, tsaUrl: this.config.tsaUrl, network: this.config.network };
@@ -377,8 +378,10 @@ export class SigningSessionService {
         row.meta.format === 'pdf'
           ? (await completePdfSession({ meta: row.meta, prepared }, signatureValue, opts)).bytes
           : (await completeXmlSession({ meta: row.meta, document: prepared }, signatureValue, opts)).bytes;
+      report = await verifyDocument(signed, { trust: this.config.verify.trust, policy: this.config.verify.policy, network: this.config.verify.network ?? this.config.network, offline: this.config.verify.offline });
     } catch (e) {
-      // Give the session back (it stays open for a retry until it expires); a refused value is audited.
+      // Give the session back (it stays open for a retry until it expires: a refused value, a TSA that was down,
+      // a failed verification); a refused value is audited.
       const rejected = isKysoError(e, 'SIGNATURE_VALUE_INVALID');
       await this.config.db.transaction(async (tx) => {
         await tx.query(`UPDATE signing_sessions SET state = 'open', completing_at = NULL, attempts = attempts + $2 WHERE id = $1 AND state = 'completing'`, [id, rejected ? 1 : 0]);
@@ -388,7 +391,6 @@ export class SigningSessionService {
       });
       throw e;
     }
-    const report = await verifyDocument(signed, { trust: this.config.verify.trust, policy: this.config.verify.policy, network: this.config.verify.network ?? this.config.network, offline: this.config.verify.offline });
     const done = await this.config.db.transaction(async (tx) => {
       const signedBlob = await this.config.blobs.in(tx).put(signed, MEDIA[row.format]);
       const r = await tx.query<SessionRow>(

@@ -205,3 +205,15 @@ describe('two-phase XAdES on plain XML', () => {
     expect(r.indication, r.why).toBe('TOTAL_PASSED');
   });
 });
+
+describe('two-phase PAdES long-term levels', () => {
+  it('B-LTA: completion adds the timestamp, the /DSS validation data and the archive timestamp', async () => {
+    const c = clerk('person-vpcp');
+    const s = await startPdfSession(pdf(), { certificate: c.certificate, chain: c.chain, level: 'B-LTA', network: network() });
+    const out = await completePdfSession(s.state, webCryptoSign(c, s.algorithm, s.toBeSigned), { tsaUrl: `${pki.server.url}/tsa`, network: network() });
+    expect(out.bytes.toString('latin1')).toContain('/DSS');
+    const r = await verified(out.bytes);
+    expect(r.indication, r.why).toBe('TOTAL_PASSED');
+    expect(r.signatures[0]!.level).toBe('B-LTA');
+  });
+});
