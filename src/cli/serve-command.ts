@@ -170,8 +170,10 @@ export function registerServeCommand(program: Command): void {
 
       await waitForSignal();
       process.stdout.write('Đang dừng: chờ các yêu cầu đang xử lý xong... (Stopping: letting requests in progress finish...)\n');
+      // In order: no new requests, then the workers and the store, then the PKI they may still be calling.
       await http.close(10_000);
-      await Promise.all([runtime?.close(), pki?.close()]);
+      await runtime?.close();
+      await pki?.close();
       process.stdout.write('Đã dừng. (Stopped.)\n');
     });
 }

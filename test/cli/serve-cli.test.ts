@@ -2,7 +2,8 @@
 // server, both on ephemeral ports; a file signed against that PKI verifies through the API; SIGTERM stops it.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { signDocument } from '../../src/signing/pdf/sign-document.ts';
@@ -32,10 +33,11 @@ function waitFor(re: RegExp, get: () => string, ms = 30_000): Promise<RegExpExec
 
 describe('kyso serve', () => {
   it('serves the API and the demo PKI, announces demo trust, verifies, and stops on SIGTERM', async () => {
-    child = spawn(process.execPath, [join(ROOT, 'bin/kyso.js'), 'serve', '--port', '0', '--pki-port', '0', '--workers', '1'], {
-      cwd: ROOT,
-      env: { ...process.env, KYSO_PKI_URL_REWRITE: '' },
-    });
+    // A fresh working directory, as on a first start: ./data (PGlite, blobs, private redis-server) is created there.
+    const cwd = mkdtempSync(join(tmpdir(), 'kyso-serve-'));
+    const env: NodeJS.ProcessEnv = { ...process.env, KYSO_PKI_URL_REWRITE: '' };
+    for (const k of ['DATABASE_URL', 'REDIS_URL', 'KYSO_PGLITE_DIR', 'KYSO_BLOB_DIR']) delete env[k];
+    child = spawn(process.execPath, [join(ROOT, 'bin/kyso.js'), 'serve', '--port', '0', '--pki-port', '0', '--workers', '1'], { cwd, env });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
@@ -45,6 +47,12 @@ describe('kyso serve', () => {
     expect(out).toMatch(/Kho tin cậy THỬ NGHIỆM/);
     expect(out).toMatch(/DEMO trust store/);
     expect(out).toMatch(/Luồng kiểm tra \/ Validation threads: 1/);
+    // First start: the demo agencies and their API keys, printed once.
+    const vpcpKey = (await waitFor(/000\.00\.00\.G22\s+Văn phòng Chính phủ\s+(kyso_\S+)/, () => out))[1]!;
+    const me = await fetch(`${api}/api/v1/me`, { headers: { authorization: `Bearer ${vpcpKey}` } });
+    expect(await me.json()).toMatchObject({ role: 'vpcp', agency: { id: '000.00.00.G22' } });
+    expect(existsSync(join(cwd, 'data/pg'))).toBe(true);
+    expect(existsSync(join(cwd, 'data/redis'))).toBe(true);
 
     const health = await fetch(`${api}/healthz`);
     expect(await health.json()).toMatchObject({ status: 'ok' });

@@ -11,6 +11,9 @@ import { BACKENDS, dropSchema, openTestDatabase, randomSchema, type TestDatabase
 const tables = async (t: TestDatabase) =>
   (await t.db.query<{ table_name: string }>('SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name')).rows.map((r) => r.table_name);
 
+// The shipped migrations (0001 initial, 0002 PAKN exchange, then later ones).
+const VERSIONS = loadMigrations().map((m) => m.version);
+const LATEST = VERSIONS.at(-1)!;
 const migration = (version: number, name: string, sql: string): Migration => ({ version, name, sql, checksum: `${version}-${sql.length}-${name}` });
 
 describe.each(BACKENDS)('migrations on %s', (backend) => {
@@ -22,12 +25,14 @@ describe.each(BACKENDS)('migrations on %s', (backend) => {
 
   it('applies the initial schema once; a second run changes nothing', async () => {
     const first = await migrate(t.db);
-    expect(first).toEqual({ applied: [1], version: 1 });
-    expect(await tables(t)).toEqual(['agencies', 'agency_certificates', 'api_keys', 'audit_head', 'audit_log', 'audit_seals', 'blobs', 'messages', 'schema_migrations']);
+    expect(first).toEqual({ applied: VERSIONS, version: LATEST });
+    expect(await tables(t)).toEqual(
+      expect.arrayContaining(['agencies', 'agency_certificates', 'agency_signing_keys', 'api_keys', 'audit_head', 'audit_log', 'audit_seals', 'blobs', 'document_numbers', 'idempotency_records', 'messages', 'notifications', 'pakn_cases', 'schema_migrations']),
+    );
     const second = await migrate(t.db);
-    expect(second).toEqual({ applied: [], version: 1 });
-    const rows = await t.db.query<{ version: number; name: string }>('SELECT version, name FROM schema_migrations');
-    expect(rows.rows).toEqual([{ version: 1, name: 'initial' }]);
+    expect(second).toEqual({ applied: [], version: LATEST });
+    const rows = await t.db.query<{ version: number; name: string }>('SELECT version, name FROM schema_migrations ORDER BY version');
+    expect(rows.rows).toEqual(loadMigrations().map((m) => ({ version: m.version, name: m.name })));
   });
 
   it('the schema enforces its invariants', async () => {
@@ -85,7 +90,7 @@ describe.each(BACKENDS)('migration atomicity and concurrency on %s', (backend) =
       const t = await openTestDatabase('pglite');
       try {
         const reports = await Promise.all([migrate(t.db), migrate(t.db), migrate(t.db)]);
-        expect(reports.map((r) => r.applied).flat()).toEqual([1]);
+        expect(reports.map((r) => r.applied).flat()).toEqual(VERSIONS);
       } finally {
         await t.dispose();
       }
@@ -96,8 +101,8 @@ describe.each(BACKENDS)('migration atomicity and concurrency on %s', (backend) =
     const dbs = await Promise.all([1, 2, 3, 4].map(() => openTestDatabase('postgres', { schema, poolMax: 1 })));
     try {
       const reports = await Promise.all(dbs.map((t) => migrate(t.db)));
-      expect(reports.map((r) => r.applied).flat()).toEqual([1]);
-      expect(reports.every((r) => r.version === 1)).toBe(true);
+      expect(reports.map((r) => r.applied).flat().sort((a, b) => a - b)).toEqual(VERSIONS);
+      expect(reports.every((r) => r.version === LATEST)).toBe(true);
     } finally {
       await Promise.all(dbs.map((t) => t.db.close()));
       await dropSchema(schema);
@@ -110,7 +115,9 @@ describe('migration files', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('are numbered without gaps and named NNNN_name.sql', () => {
-    expect(loadMigrations().map((m) => `${m.version}:${m.name}`)).toEqual(['1:initial']);
+    const names = loadMigrations().map((m) => `${m.version}:${m.name}`);
+    expect(names.slice(0, 2)).toEqual(['1:initial', '2:pakn_exchange']);
+    expect(loadMigrations().map((m) => m.version)).toEqual(VERSIONS.map((_, i) => i + 1));
     writeFileSync(join(dir, '0001_a.sql'), 'SELECT 1;');
     writeFileSync(join(dir, '0003_c.sql'), 'SELECT 1;');
     expect(() => loadMigrations(dir)).toThrow(/version 2 is missing/);
