@@ -11,6 +11,7 @@ import { verifyDocument } from '../../src/exchange/verify-document.ts';
 import { TrustStore } from '../../src/verify/trust-store.ts';
 import { samples } from '../fixtures/pdf/index.ts';
 import { useTestPkiServer } from '../helpers/pki-server.ts';
+import { SIGNING_SESSION_ROUTES } from '../../src/http/signing-sessions.ts';
 import { startSigningServer, type SigningServer } from './two-phase-server.ts';
 import { BACKENDS } from '../store/test-databases.ts';
 
@@ -190,6 +191,18 @@ describe.each(BACKENDS)('signing sessions over HTTP (%s)', (backend) => {
     const junk = await call('/api/v1/signing-sessions', { method: 'POST', json: { document: Buffer.from('hello').toString('base64'), certificate: identity('person-vpcp').pem } });
     expect(junk.status).toBe(422);
     expect((await junk.json()).code).toBe('UNSUPPORTED_FORMAT');
+  });
+
+  it('authorisation matrix: every route of SIGNING_SESSION_ROUTES wants an agency or VPCP key', async () => {
+    const s = await start();
+    for (const route of SIGNING_SESSION_ROUTES) {
+      expect(route.roles).toEqual(['agency', 'vpcp']);
+      const path = route.path.replace(':id', s.id);
+      const init = route.method === 'post' ? { method: 'POST', json: {} } : {};
+      expect((await call(path, { ...init, key: null })).status, `${route.method} ${route.path} without a key`).toBe(401);
+      expect((await call(path, { ...init, key: srv.adminKey })).status, `${route.method} ${route.path} with an admin key`).toBe(403);
+      expect([401, 403]).not.toContain((await call(path, { ...init, key: srv.key })).status);
+    }
   });
 
   it('the audit chain stays intact through all of it', async () => {
