@@ -19,6 +19,8 @@ import type { DeadlinePolicy } from './deadlines/deadlines.ts';
 import type { ExchangeContext } from './exchange-context.ts';
 import { listUnqueued } from './messages/messages.ts';
 import { sealAuditLog, type AuditSeal } from './audit/audit-log.ts';
+import { startMaintenance } from './deadlines/overdue-job.ts';
+import { webhookAdapter } from './notifications/outbox.ts';
 
 export type ServeRole = 'api' | 'worker' | 'all';
 
@@ -38,6 +40,8 @@ export interface RuntimeConfig {
   delivery?: { attempts?: number; backoffMs?: number; concurrency?: number; pushTimeoutMs?: number; lockDuration?: number; stalledInterval?: number };
   /** Sweeper period and the age after which an unqueued message is enqueued again (ms; default 5000 / 10000). */
   sweep?: { everyMs?: number; olderThanMs?: number };
+  /** Overdue scan and notification delivery period (default 15 min); false: no maintenance job. */
+  maintenance?: { everyMs?: number } | false;
   /** How often the worker seals the audit chain head with an RFC 3161 timestamp (ms; default 10 min; needs tsaUrl). */
   sealEveryMs?: number;
   now?: () => Date;
@@ -131,6 +135,20 @@ export async function startExchangeRuntime(config: RuntimeConfig): Promise<Excha
       sweepTimer = setInterval(() => void sweep().catch(() => {}), every);
       sweepTimer.unref();
       cleanups.unshift(async () => clearInterval(sweepTimer));
+      // Deadlines (issue 5): a repeatable BullMQ job flags overdue cases and emits reminders into the notification
+      // outbox, then delivers them to push agencies' webhooks; one pass at a time across all workers.
+      if (config.maintenance !== false) {
+        const maintenance = await startMaintenance({
+          connection: redis,
+          prefix: queues.prefix,
+          db,
+          everyMs: config.maintenance?.everyMs ?? 15 * 60_000,
+          notifications: webhookAdapter(),
+          ...(config.deadlines ? { policy: config.deadlines } : {}),
+          ...(config.now ? { now: config.now } : {}),
+        });
+        cleanups.unshift(() => maintenance.close());
+      }
       // The audit trail is sealed periodically (issue 5, Audit trail): a TSA token over the chain head proves
       // every entry up to it existed, unchanged, at that time. A failed seal (TSA down) is retried next period.
       if (config.tsaUrl) {

@@ -45,7 +45,8 @@ import { pemBlocks } from '../pki/certificate.ts';
 import { createApiKey, revokeApiKey, type ApiPrincipal, type ApiRole } from '../store/api-key.ts';
 import { isoVn } from '../util/vn-time.ts';
 import { authorize, principalOf, type Audience } from './auth.ts';
-import { checkIdempotencyKey, findReply, requestHash, storeReply } from './idempotency.ts';
+import { checkIdempotencyKey, findReply, requestHash, storeReply } from '../store/idempotency.ts';
+import { NOTIFICATION_ROUTES } from './notification-routes.ts';
 import { HttpProblemError, statusFor } from './problem.ts';
 
 export interface Reply {
@@ -624,6 +625,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'Kiểm tra chuỗi nhật ký kiểm toán',
     handler: async (_req, _res, rt) => ({ json: await verifyAuditChain(rt.db) }),
   },
+  ...NOTIFICATION_ROUTES,
 ];
 
 function bodyParser(spec: RouteSpec, maxPackageBytes: number) {

@@ -4,7 +4,7 @@
 // (the sweeper deletes older ones) — a citizen's submission answer holds the access key, so not longer.
 import { createHash } from 'node:crypto';
 import { KysoError } from '../errors.ts';
-import type { Queryable } from '../store/database.ts';
+import type { Queryable } from './database.ts';
 
 export interface StoredReply {
   status: number;

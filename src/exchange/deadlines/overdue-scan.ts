@@ -14,7 +14,7 @@
 //   case.transfer_overdue    still RECEIVED/CLASSIFIED at VPCP after transfer_due_at: to VPCP, once per case.
 // It also deletes HTTP idempotency records older than 24 hours (they may hold a citizen's access key).
 import type { Database, Queryable } from '../../store/database.ts';
-import { expireReplies } from '../../http/idempotency.ts';
+import { expireReplies } from '../../store/idempotency.ts';
 import { formatSigningTime, isoVn } from '../../util/vn-time.ts';
 import { appendAuditInTx } from '../audit/audit-log.ts';
 import type { JsonObject } from '../audit/canonical-json.ts';

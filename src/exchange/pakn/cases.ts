@@ -259,7 +259,7 @@ export async function listCases(db: Queryable, f: CaseFilter = {}): Promise<Pakn
   }
   if (f.overdue) {
     params.push(f.now ?? new Date());
-    where.push(`answer_due_at < $${params.length} AND state NOT IN ('REJECTED_INVALID', 'PUBLISHED', 'CLOSED')`);
+    where.push(`answer_due_at < $${params.length} AND state NOT IN ('REJECTED_INVALID', 'ANSWERED', 'PUBLISHED', 'CLOSED')`);
   }
   params.push(Math.min(Math.max(f.limit ?? 100, 1), 1000));
   const r = await db.query<CaseRow>(
