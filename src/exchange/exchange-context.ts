@@ -1,6 +1,7 @@
 // What the exchange operations need, passed explicitly: the store, the queues (absent in a process that only
 // accepts and lets the sweeper enqueue), the keys held for agencies, validation settings and the clock.
 import type { PkiNetworkOptions } from '../pki/pki-http.ts';
+import { appendAudit } from './audit/audit-log.ts';
 import type { BlobStore } from '../store/blob-store.ts';
 import type { Database } from '../store/database.ts';
 import type { VerifyOptions } from '../verify/verify-options.ts';
@@ -27,12 +28,32 @@ export interface ExchangeContext {
 
 export const nowOf = (ctx: ExchangeContext): Date => (ctx.now ? ctx.now() : new Date());
 
-/** Enqueues after commit; a failure leaves the message for the sweeper rather than failing the request. */
+/** How long a request waits for Redis to take its jobs before leaving them to the sweeper. */
+const ENQUEUE_WAIT_MS = 2000;
+
+/**
+ * Enqueues after commit; a failure leaves the message for the sweeper rather than failing the request. The
+ * shared connection queues commands while Redis is away (BullMQ needs maxRetriesPerRequest: null), so without a
+ * bound a request would hang until Redis came back: it waits ENQUEUE_WAIT_MS at most, and not at all while the
+ * connection is known to be down. Deferred messages are audited with the reason.
+ */
 export async function enqueueAll(ctx: ExchangeContext, items: readonly { id: string; toAgency: string }[]): Promise<void> {
-  if (!ctx.queues || items.length === 0) return;
-  try {
-    await Promise.all(items.map((m) => ctx.queues!.enqueue(m.toAgency, m.id)));
-  } catch {
-    // Redis unavailable: the message rows are committed; the sweeper (worker role) enqueues them when Redis is back.
+  const queues = ctx.queues;
+  if (!queues || items.length === 0) return;
+  let reason: string | undefined;
+  if (queues.connection.status !== 'ready') {
+    reason = `Redis unavailable (connection ${queues.connection.status})`;
+  } else {
+    let timer: NodeJS.Timeout | undefined;
+    const work = Promise.all(items.map((m) => queues.enqueue(m.toAgency, m.id)));
+    work.catch(() => {}); // after a timeout it may still fail (or succeed: the job id is the message id, so no harm)
+    const waited = new Promise<string>((r) => (timer = setTimeout(() => r(`Redis did not answer within ${ENQUEUE_WAIT_MS} ms`), ENQUEUE_WAIT_MS)));
+    reason = await Promise.race([work.then(() => undefined), waited]).catch((e: unknown) => `Redis unavailable: ${(e as Error)?.message ?? String(e)}`);
+    clearTimeout(timer);
+  }
+  if (reason === undefined) return;
+  // The message rows are committed; the sweeper (worker role) enqueues them when Redis is back.
+  for (const m of items) {
+    await appendAudit(ctx.db, { actor: 'system:queue', action: 'delivery.deferred', subject: m.id, details: { agency: m.toAgency, reason } }).catch(() => {});
   }
 }

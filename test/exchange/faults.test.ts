@@ -31,6 +31,7 @@ import { agencyPackage, tamperSubject } from '../helpers/agency-packages.ts';
 import { eventually, MINISTRY, PROVINCE, REDIS_TEST_URL, startTestExchange, VPCP, type TestExchange } from '../helpers/exchange.ts';
 import { apiCall, startExchangeHttp, type ApiAnswer, type ExchangeHttp } from '../helpers/exchange-http.ts';
 import { useTestPkiServer } from '../helpers/pki-server.ts';
+import { startRedisOn } from '../helpers/redis-server.ts';
 import { startWebhook, type TestWebhook } from '../helpers/webhook-server.ts';
 import { openTestDatabase, PG_TEST_URL, type TestDatabase } from '../store/test-databases.ts';
 
@@ -282,4 +283,102 @@ describe('receipt and delivery faults (one exchange, the province pushes to a we
     const none = await ex.rt.db.query<{ n: number }>('SELECT count(*)::int AS n FROM messages WHERE document_id = $1', [mixed.documentId]);
     expect(none.rows[0]!.n).toBe(0);
   }, 60_000);
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Redis restarted: kyso's private redis-server, stopped while the API accepts packages, started again on the same
+// port and data directory.
+
+describe('Redis restarted', () => {
+  let redis: PrivateRedis | undefined;
+  let again: Awaited<ReturnType<typeof startRedisOn>> | undefined;
+  let tdb: TestDatabase | undefined;
+  let rt: ExchangeRuntime | undefined;
+  let http: ExchangeHttp | undefined;
+  let hook: TestWebhook | undefined;
+  const dirs: string[] = [];
+
+  afterAll(async () => {
+    await http?.close();
+    await rt?.close();
+    await again?.stop();
+    await redis?.stop();
+    await tdb?.dispose();
+    await hook?.close();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('packages accepted while Redis is down are committed (202) and delivered exactly once after it is back', async () => {
+    const redisDir = mkdtempSync(join(tmpdir(), 'kyso-redis-'));
+    const blobDir = mkdtempSync(join(tmpdir(), 'kyso-blobs-'));
+    dirs.push(redisDir, blobDir);
+    redis = await startPrivateRedis({ dir: redisDir });
+    hook = await startWebhook();
+    tdb = await openTestDatabase('pglite');
+    const network = { rewrite: pki.server.rewrite };
+    rt = await startExchangeRuntime({
+      role: 'all',
+      db: tdb.db,
+      blobs: { dir: blobDir },
+      redis: { url: redis.url, prefix: 'kysofault' },
+      verify: { trust: TrustStore.demo(), policy: defaultPolicy(), network },
+      tsaUrl: `${pki.server.url}/tsa`,
+      network,
+      demo: { webhooks: { [PROVINCE]: hook.url } },
+      delivery: { attempts: 5, backoffMs: 200, lockDuration: 5000, stalledInterval: 2000 },
+      sweep: { everyMs: 500, olderThanMs: 1000 },
+    });
+    http = await startExchangeHttp(rt, pki.server);
+    const demo = rt.demo!;
+    const ministryKey = demo.agencies.find((a) => a.id === MINISTRY)!.key.key;
+    const post = (bytes: Uint8Array) => http!.call('post', '/api/v1/messages', { key: ministryKey, body: bytes });
+
+    // Before: delivered as usual.
+    const before = await post((await agencyPackage(pki.server, { from: MINISTRY, to: [PROVINCE], number: nextNumber() })).bytes);
+    expect(before.status, show(before)).toBe(202);
+    const beforeId = before.json.messages[0].id as string;
+    await eventually(async () => (await getMessage(rt!.db, beforeId))?.status === 'delivered', 15_000, 'delivery before the restart');
+
+    // Redis goes away. Packages keep being accepted: the answer says committed.
+    const packages = await Promise.all([1, 2, 3].map(() => agencyPackage(pki.server, { from: MINISTRY, to: [PROVINCE], number: nextNumber() })));
+    await redis.stop();
+    const accepted: string[] = [];
+    for (const p of packages) {
+      const t0 = Date.now();
+      const r = await post(p.bytes);
+      expect(r.status, show(r)).toBe(202);
+      expect(Date.now() - t0, 'the API does not wait for Redis').toBeLessThan(10_000);
+      expect(r.json.accepted).toBe(true);
+      accepted.push(r.json.messages[0].id as string);
+    }
+    for (const id of accepted) expect((await getMessage(rt.db, id))?.status).toBe('received');
+    await sleep(1500); // the sweeper runs meanwhile and fails quietly; nothing is lost
+
+    // Redis is back on the same port with the same data directory (its append-only file).
+    again = await startRedisOn(redis.port, redisDir);
+    for (const id of accepted) {
+      await eventually(async () => (await getMessage(rt!.db, id))?.status === 'delivered', 30_000, `delivery of ${id} after the restart`);
+    }
+    // The 01 receipts the province issued meanwhile reach the ministry too.
+    const receipts = await rt.db.query<{ id: string; status: string }>(`SELECT id, status FROM messages WHERE kind = 'status' AND from_agency = $1 AND to_agency = $2`, [PROVINCE, MINISTRY]);
+    expect(receipts.rows).toHaveLength(4);
+    await eventually(async () => {
+      const r = await rt!.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM messages WHERE kind = 'status' AND from_agency = $1 AND status = 'delivered'`, [PROVINCE]);
+      return r.rows[0]!.n === 4;
+    }, 30_000, 'the receipts delivered');
+
+    // Exactly once each, the one before the restart included (its completed job survived in the AOF).
+    await sleep(1500);
+    for (const id of [beforeId, ...accepted]) {
+      expect(hook.countFor(id), id).toBe(1);
+      expect(await auditOf(rt.db, `action = 'delivery.delivered' AND subject = $1`, [id])).toHaveLength(1);
+    }
+    // The audit log says why they waited.
+    for (const id of accepted) {
+      const deferred = await auditOf(rt.db, `action = 'delivery.deferred' AND subject = $1`, [id]);
+      expect(deferred.length, id).toBeGreaterThanOrEqual(1);
+      expect(deferred[0]!.details.reason).toMatch(/Redis/i);
+    }
+    await chainOk(rt.db);
+  }, 120_000);
 });
