@@ -52,6 +52,8 @@ const EXPECTED: Record<string, readonly Audience[]> = {
   'GET /api/v1/admin/dead-letters': ['admin'],
   'POST /api/v1/admin/dead-letters/:id/replay': ['admin'],
   'GET /api/v1/admin/audit/verify': ['admin'],
+  'GET /api/v1/notifications': ['agency', 'vpcp'],
+  'POST /api/v1/notifications/:id/ack': ['agency', 'vpcp'],
 };
 
 const routeKey = (r: RouteSpec) => `${r.method.toUpperCase()} ${r.path}`;
