@@ -127,9 +127,18 @@ export function registerServeCommand(program: Command): void {
         process.stdout.write('Đã dừng. (Stopped.)\n');
         return;
       }
-      const { mountExchangeApi } = await import('../http/exchange-api.ts');
+      const [{ mountExchangeApi }, { mountSigningSessions }] = await Promise.all([import('../http/exchange-api.ts'), import('../http/signing-sessions.ts')]);
+      const tsaUrl = o.tsa ?? process.env.KYSO_TSA_URL ?? (pki ? `${pki.url}/tsa` : undefined);
       const http = await startHttpServer({
-        ...(runtime ? { mount: (app) => mountExchangeApi(app, runtime!) } : {}),
+        ...(runtime
+          ? {
+              mount: (app) => {
+                mountExchangeApi(app, runtime!);
+                // Two-phase signing for clerks holding their own keys (API + the /sign page).
+                mountSigningSessions(app, { db: runtime!.db, blobs: runtime!.blobs, verify: { trust, policy, network, ...(o.offline ? { offline: true } : {}) }, network, ...(tsaUrl ? { tsaUrl } : {}) });
+              },
+            }
+          : {}),
         trust,
         policy,
         network,
@@ -209,6 +218,7 @@ function printExchange(out: Out, url: string, role: string, rt: import('../excha
     '',
     `Trao đổi văn bản / Exchange: ${rt.db.backend === 'pglite' ? 'PGlite (./data/pg)' : 'PostgreSQL'}, Redis, vai trò / role ${role}.`,
     `  Công dân gửi phản ánh / citizens submit: POST ${url}/api/v1/public/cases`,
+    `  Trang ký số cho văn thư (khóa của người ký không rời trình duyệt) / clerks' signing page: ${url}/sign`,
   ]);
   if (!rt.demo) return;
   const key = (kind: string) => rt.demo!.agencies.find((a) => a.kind === kind)!;
