@@ -150,7 +150,6 @@ export function mountCitizenPages(app: express.Express): void {
       // Revalidated on every visit (the page is tiny; a new deployment shows at once).
       res.setHeader('Cache-Control', 'no-cache');
       res.setHeader('ETag', etag);
-      res.setHeader('Vary', 'Accept-Encoding');
       if (req.headers['if-none-match'] === etag) {
         res.status(304).end();
         return;

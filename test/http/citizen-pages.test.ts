@@ -181,6 +181,12 @@ describe('citizen pages in headless Chromium', () => {
     expect(await form.getAttribute('#lookup-link', 'href')).toBe(`/tra-cuu?ma=${code}`);
     // The key is on the page only: nowhere in the address bar or the lookup link.
     expect(form.url()).not.toContain(key);
+    // "Lưu vào tệp" saves both codes in a small text file.
+    const [saved] = await Promise.all([form.waitForEvent('download'), form.click('#save-receipt')]);
+    expect(saved.suggestedFilename()).toBe(`${code}.txt`);
+    const savedText = readFileSync((await saved.path())!, 'utf8');
+    expect(savedText).toContain(`Mã hồ sơ (case code): ${code}`);
+    expect(savedText).toContain(`Mã truy cập (access key): ${key}`);
 
     // What the page sent is what the case holds: the submitter, the text, the PDF attachment byte for byte.
     const stored = (await getCase(ex.rt.db, code))!;
@@ -204,7 +210,7 @@ describe('citizen pages in headless Chromium', () => {
 
     // ---- 3. The case moves: VPCP routes it to the ministry, the ministry replies (signed), VPCP publishes.
     const { ctx } = ex.rt;
-    await routeCase(ctx, ex.principal(VPCP), code, { agencyId: MINISTRY, note: 'Đề nghị Bộ Tư pháp trả lời.' });
+    const routed = await routeCase(ctx, ex.principal(VPCP), code, { agencyId: MINISTRY, note: 'Đề nghị Bộ Tư pháp trả lời.' });
     await replyToCase(ctx, ex.principal(MINISTRY), code, { answer: ['Bộ Tư pháp trả lời như sau:', 'Người ở nước ngoài đề nghị cấp bản sao trích lục qua Cổng dịch vụ công quốc gia.'] });
     await publishCase(ctx, ex.principal(VPCP), code);
     const api = await apiCall(server.url, 'get', `/api/v1/public/cases/${code}`, { headers: { 'x-access-key': key } });
@@ -286,6 +292,25 @@ describe('citizen pages in headless Chromium', () => {
     expect(await check.textContent('#verify-report')).toContain('tra-loi-sua.pdf');
     expect(await check.textContent('#verify-report')).toContain('Không toàn vẹn');
     expect(await check.isVisible('#progress-box')).toBe(false);
+
+    // A signed edXML package (the routing package VPCP sent): its own signature Hợp lệ, the signed routing
+    // letter it carries Hợp lệ, but the citizen's unsigned attachment travels with it, so the whole is
+    // "Chưa xác định được hiệu lực" — never shown as valid.
+    const pkg = await ctx.blobs.get(routed.message.packageSha256);
+    await check.unroute('**/api/v1/verify');
+    await check.setInputFiles('#file', { name: 'goi-tin.xml', mimeType: 'application/xml', buffer: Buffer.from(pkg) });
+    await check.click('#check');
+    await check.waitForSelector('#verify-report .report');
+    const top = check.locator('#verify-report > .report');
+    expect(await top.getAttribute('data-indication')).toBe('INDETERMINATE');
+    expect((await top.locator('> .verdict .verdict-vi').textContent())!.trim()).toBe('Chưa xác định được hiệu lực');
+    expect((await top.locator('> article.signature .verdict-vi').textContent())!.trim()).toBe('Hợp lệ');
+    const parts = top.locator('> .attachment');
+    expect(await parts.count()).toBe(2);
+    expect(await parts.nth(0).locator('.report').getAttribute('data-indication')).toBe('TOTAL_PASSED');
+    expect(await parts.nth(0).locator('article.signature').count()).toBe(2); // the competent person, the VPCP seal
+    expect(await parts.nth(1).textContent()).toContain('giay-to.pdf');
+    expect(await parts.nth(1).textContent()).toContain('Tài liệu không có chữ ký số nào');
 
     // Something that is no PDF at all: the API's Vietnamese problem on the page.
     await check.setInputFiles('#file', { name: 'khong-phai.pdf', mimeType: 'application/pdf', buffer: Buffer.from('xin chào') });

@@ -223,6 +223,7 @@
     document.getElementById('lookup-link').setAttribute('href', '/tra-cuu?ma=' + encodeURIComponent(r.code));
     form.reset();
     form.hidden = true;
+    document.getElementById('form-intro').hidden = true;
     K.clear(fileList);
     summary.hidden = true;
     receipt.hidden = false;

@@ -63,7 +63,6 @@
       } else {
         K.showError(errorBox, err);
       }
-      errorBox.focus && errorBox.setAttribute('tabindex', '-1');
       errorBox.focus();
     } finally {
       $('lookup').disabled = false;
