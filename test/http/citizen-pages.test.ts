@@ -142,7 +142,7 @@ describe('citizen pages in headless Chromium', () => {
     problems.errors.length = 0;
 
     // ---- 1. The form: the client-side checks speak Vietnamese, next to the field, before anything is sent.
-    const form = await open('/pakn');
+    const form = await open('/pakn', { width: 375, height: 800 });
     await expectLabelled(form);
     await form.click('#submit');
     await expect.poll(() => form.isVisible('#error-summary')).toBe(true);
@@ -179,6 +179,7 @@ describe('citizen pages in headless Chromium', () => {
     expect(await form.textContent('#receipt-received')).toMatch(VN_TIME);
     expect(await form.isVisible('#pakn-form')).toBe(false);
     expect(await form.getAttribute('#lookup-link', 'href')).toBe(`/tra-cuu?ma=${code}`);
+    await expectNoHorizontalScroll(form);
     // The key is on the page only: nowhere in the address bar or the lookup link.
     expect(form.url()).not.toContain(key);
     // "Lưu vào tệp" saves both codes in a small text file.
