@@ -382,3 +382,100 @@ describe('Redis restarted', () => {
     await chainOk(rt.db);
   }, 120_000);
 });
+
+// ---------------------------------------------------------------------------------------------------------------
+// A delivery worker killed mid-delivery: `kyso serve --role worker` child processes on a PostgreSQL schema (the
+// API runs in this process against the same schema and Redis prefix).
+
+interface WorkerProcess {
+  child: ChildProcessWithoutNullStreams;
+  out: () => string;
+  exited: Promise<number | null>;
+}
+
+async function startWorkerProcess(env: NodeJS.ProcessEnv, cwd: string): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/kyso.js'), 'serve', '--role', 'worker', '--no-demo', '--no-demo-pki'], { cwd, env });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  await eventually(async () => {
+    if (child.exitCode !== null) throw new Error(`kyso serve --role worker exited (${child.exitCode}): ${out}`);
+    return /Worker running/.test(out);
+  }, 60_000, 'the worker process to start');
+  return { child, out: () => out, exited };
+}
+
+describe('a delivery worker killed mid-delivery (PostgreSQL, worker processes)', () => {
+  let ex: TestExchange;
+  let http: ExchangeHttp;
+  let hook: TestWebhook;
+  let cwd: string;
+  const workers: WorkerProcess[] = [];
+
+  beforeAll(async () => {
+    hook = await startWebhook();
+    ex = await startTestExchange(pki.server, { backend: 'postgres', role: 'api', webhooks: { [PROVINCE]: hook.url } });
+    http = await startExchangeHttp(ex.rt, pki.server);
+    cwd = mkdtempSync(join(tmpdir(), 'kyso-worker-'));
+  }, 60_000);
+  afterAll(async () => {
+    for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+    await http?.close();
+    await ex?.close();
+    await hook?.close();
+    if (cwd) rmSync(cwd, { recursive: true, force: true });
+  });
+
+  it('another worker delivers the message; the webhook sees it at most twice, with the same X-Kyso-Message-Id', async () => {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATABASE_URL: PG_TEST_URL,
+      KYSO_DB_SCHEMA: ex.rt.db.schema,
+      REDIS_URL: REDIS_TEST_URL,
+      KYSO_REDIS_PREFIX: ex.prefix,
+      KYSO_PKI_URL_REWRITE: '',
+    };
+    // The webhook takes the first POST and never answers it; later ones get 200 at once.
+    hook.respond = (_hit, earlier) => (earlier === 0 ? 'hang' : { status: 200 });
+    const first = await startWorkerProcess(env, cwd);
+    workers.push(first);
+
+    const pkg = await agencyPackage(pki.server, { from: MINISTRY, to: [PROVINCE], number: nextNumber() });
+    const r = await http.call('post', '/api/v1/messages', { key: ex.key(MINISTRY), body: pkg.bytes });
+    expect(r.status, show(r)).toBe(202);
+    const id = r.json.messages[0].id as string;
+
+    // The POST is in flight: kill the worker making it.
+    await eventually(async () => hook.countFor(id) === 1, 30_000, 'the first POST to arrive');
+    first.child.kill('SIGKILL');
+    await first.exited;
+    expect((await getMessage(ex.rt.db, id))!.status).toBe('received');
+
+    // Another worker takes over once the dead one's lock expires (BullMQ stalled-job recovery).
+    const second = await startWorkerProcess(env, cwd);
+    workers.push(second);
+    await eventually(async () => (await getMessage(ex.rt.db, id))?.status === 'delivered', 100_000, 'delivery by the second worker');
+
+    const hits = hook.hits.filter((h) => h.messageId === id);
+    // At most twice: the abandoned POST and the delivery (at-least-once; the receiver de-duplicates by the id).
+    expect(hits).toHaveLength(2);
+    expect(hits[0]!.answered).toBeUndefined(); // abandoned when the first worker died
+    expect(hits[1]!.answered).toBe(200);
+    expect(hits[1]!.bodySha256).toBe((await getMessage(ex.rt.db, id))!.packageSha256);
+    expect(hook.hits.filter((h) => h.messageId !== id).map((h) => h.messageId)).toEqual([]);
+
+    // The audit log shows the takeover and the delivery; the chain holds (two processes appended to it).
+    await eventually(async () => (await auditOf(ex.rt.db, `action = 'delivery.delivered' AND subject = $1`, [id])).length === 1, 10_000, 'delivery.delivered');
+    const trail = await auditOf(ex.rt.db, `subject = $1 AND action LIKE 'delivery.%'`, [id]);
+    expect(trail.map((a) => a.action)).toEqual(['delivery.stalled', 'delivery.attempt', 'delivery.delivered']);
+    expect(trail[0]!.details.reason).toMatch(/stopped before finishing/);
+    expect(trail[1]!.details).toMatchObject({ ok: true, httpStatus: 200, agency: PROVINCE, mode: 'push' });
+    expect(trail.every((a) => a.actor === 'worker')).toBe(true);
+    await chainOk(ex.rt.db);
+
+    // The second worker stops cleanly on SIGTERM.
+    second.child.kill('SIGTERM');
+    expect(await second.exited, second.out()).toBe(0);
+  }, 150_000);
+});

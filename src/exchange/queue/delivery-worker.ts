@@ -155,6 +155,11 @@ export class DeliveryWorker {
       maxStalledCount: this.opts.maxStalledCount,
     });
     w.on('error', (e) => this.remember(e));
+    // A worker that died mid-delivery (killed, or stopped renewing its lock) could not audit its attempt: the
+    // worker that takes the job over says so before delivering again (the job id is the message id).
+    w.on('stalled', (jobId) => {
+      void this.audit({ action: 'delivery.stalled', subject: jobId, details: { agency: agencyId, reason: 'the worker delivering it stopped before finishing (lock expired); delivering again' } }).catch((e) => this.remember(e));
+    });
     // A job can fail without the processor deciding it (it stalled more than maxStalledCount): make sure it is
     // in the dead-letter view too. The processor's own record, when there is one, is kept.
     w.on('failed', (job, err) => {
