@@ -127,7 +127,11 @@ export function registerServeCommand(program: Command): void {
         process.stdout.write('Đã dừng. (Stopped.)\n');
         return;
       }
-      const [{ mountExchangeApi }, { mountSigningSessions }] = await Promise.all([import('../http/exchange-api.ts'), import('../http/signing-sessions.ts')]);
+      const [{ mountExchangeApi }, { mountSigningSessions }, { mountCitizenPages }] = await Promise.all([
+        import('../http/exchange-api.ts'),
+        import('../http/signing-sessions.ts'),
+        import('../http/citizen-pages.ts'),
+      ]);
       const tsaUrl = o.tsa ?? process.env.KYSO_TSA_URL ?? (pki ? `${pki.url}/tsa` : undefined);
       const http = await startHttpServer({
         ...(runtime
@@ -136,6 +140,8 @@ export function registerServeCommand(program: Command): void {
                 mountExchangeApi(app, runtime!);
                 // Two-phase signing for clerks holding their own keys (API + the /sign page).
                 mountSigningSessions(app, { db: runtime!.db, blobs: runtime!.blobs, verify: { trust, policy, network, ...(o.offline ? { offline: true } : {}) }, network, ...(tsaUrl ? { tsaUrl } : {}) });
+                // Citizens: submit (/pakn), look up and download (/tra-cuu), check any signed file (/kiem-tra).
+                mountCitizenPages(app);
               },
             }
           : {}),
@@ -217,7 +223,7 @@ function printExchange(out: Out, url: string, role: string, rt: import('../excha
   out([
     '',
     `Trao đổi văn bản / Exchange: ${rt.db.backend === 'pglite' ? 'PGlite (./data/pg)' : 'PostgreSQL'}, Redis, vai trò / role ${role}.`,
-    `  Công dân gửi phản ánh / citizens submit: POST ${url}/api/v1/public/cases`,
+    `  Công dân gửi phản ánh / citizens submit: ${url}/pakn  (tra cứu / look up: ${url}/tra-cuu, kiểm tra chữ ký / check a signature: ${url}/kiem-tra)`,
     `  Trang ký số cho văn thư (khóa của người ký không rời trình duyệt) / clerks' signing page: ${url}/sign`,
   ]);
   if (!rt.demo) return;

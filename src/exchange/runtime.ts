@@ -17,9 +17,11 @@ import { createRedis, type PrivateRedis } from './queue/redis-connection.ts';
 import { registryIsEmpty, seedDemo, type DemoCredentials } from './demo/demo-agencies.ts';
 import type { DeadlinePolicy } from './deadlines/deadlines.ts';
 import type { ExchangeContext } from './exchange-context.ts';
+import { packageVerifierThreads, type ContextWithVerifier } from './intake/package-verifier.ts';
 import { listUnqueued } from './messages/messages.ts';
 import { sealAuditLog, type AuditSeal } from './audit/audit-log.ts';
 import { startMaintenance } from './deadlines/overdue-job.ts';
+import { runArchivePass } from './archive/archive.ts';
 import { webhookAdapter } from './notifications/outbox.ts';
 
 export type ServeRole = 'api' | 'worker' | 'all';
@@ -40,6 +42,10 @@ export interface RuntimeConfig {
   delivery?: { attempts?: number; backoffMs?: number; concurrency?: number; pushTimeoutMs?: number; lockDuration?: number; stalledInterval?: number };
   /** Sweeper period and the age after which an unqueued message is enqueued again (ms; default 5000 / 10000). */
   sweep?: { everyMs?: number; olderThanMs?: number };
+  /** Threads verifying received packages (default env KYSO_EXCHANGE_VERIFY_THREADS, else one per core; 0: in this thread). */
+  verifyThreads?: number;
+  /** Archive pass period (B-LTA extension of new documents, renewals) and renewal horizon; false: none. */
+  archive?: { everyMs?: number; horizonDays?: number } | false;
   /** Overdue scan and notification delivery period (default 15 min); false: no maintenance job. */
   maintenance?: { everyMs?: number } | false;
   /** How often the worker seals the audit chain head with an RFC 3161 timestamp (ms; default 10 min; needs tsaUrl). */
@@ -86,7 +92,11 @@ export async function startExchangeRuntime(config: RuntimeConfig): Promise<Excha
     cleanups.unshift(() => queues.close());
     const signers = new AgencySigners(db);
     cleanups.push(() => signers.close());
-    const ctx: ExchangeContext = {
+    // Received packages are verified in worker threads (API roles): this thread keeps to HTTP, SQL and Redis.
+    const verifier = config.role === 'worker' ? undefined : packageVerifierThreads(config.verify, config.verifyThreads);
+    if (verifier) cleanups.unshift(() => verifier.close());
+    const ctx: ContextWithVerifier = {
+      ...(verifier ? { verifyPackage: verifier.verifyPackage } : {}),
       db,
       blobs,
       queues,
@@ -148,6 +158,14 @@ export async function startExchangeRuntime(config: RuntimeConfig): Promise<Excha
           ...(config.now ? { now: config.now } : {}),
         });
         cleanups.unshift(() => maintenance.close());
+      }
+      // The archive (issue 7): new answers and packages extended to B-LTA, archives renewed before their newest
+      // timestamp's TSA certificate expires (horizon 90 days by default).
+      if (config.archive !== false && config.tsaUrl) {
+        const policy = { horizonDays: config.archive?.horizonDays ?? 90 };
+        const archiveTimer = setInterval(() => void runArchivePass(ctx, policy).catch(() => {}), config.archive?.everyMs ?? 5 * 60_000);
+        archiveTimer.unref();
+        cleanups.unshift(async () => clearInterval(archiveTimer));
       }
       // The audit trail is sealed periodically (issue 5, Audit trail): a TSA token over the chain head proves
       // every entry up to it existed, unchanged, at that time. A failed seal (TSA down) is retried next period.

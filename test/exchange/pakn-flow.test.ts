@@ -109,7 +109,9 @@ describe.each(BACKENDS)('PAKN flow on %s', (backend) => {
     expect(answer.sha256).toBe(view.answer!.sha256);
     const report = await verifyPdf(answer.bytes, ctx.verify);
     expect(report.indication).toBe('TOTAL_PASSED');
-    expect(report.signatures.map((s) => s.signer?.organization)).toEqual(['Bộ Tư pháp', 'Bộ Tư pháp']);
+    expect(report.signatures.filter((s) => s.kind === 'signature').map((s) => s.signer?.organization)).toEqual(['Bộ Tư pháp', 'Bộ Tư pháp']);
+    // Published at B-LTA (issue 7): the signatures plus an archive timestamp.
+    expect(report.signatures.filter((s) => s.kind === 'signature').every((s) => s.level === 'B-LTA')).toBe(true);
 
     // Everything is in the audit trail, and the chain is intact.
     const actions = (await ctx.db.query<{ action: string }>('SELECT action FROM audit_log ORDER BY seq')).rows.map((r) => r.action);

@@ -86,8 +86,12 @@ export function documentsDueForRenewal(docs: readonly StoredArchiveDocument[], p
 export function archiveStateOf(pdf: Uint8Array): ArchiveState {
   const stamps = pdfSignatures(PdfReader.open(pdf)).filter((s) => s.kind === 'document-timestamp' && s.cms);
   const newest = stamps.sort((a, b) => b.signedEnd - a.signedEnd)[0];
-  if (!newest) return {};
-  const token = parseTimestampToken(newest.cms!);
+  return newest ? archiveStateOfToken(newest.cms!) : {};
+}
+
+/** The archive state an RFC 3161 token gives (its time, its TSA certificate's notAfter, its digests). */
+export function archiveStateOfToken(cms: Uint8Array): ArchiveState {
+  const token = parseTimestampToken(cms);
   const sid = token.signer.sid;
   const tsaCert = token.certificates.find((der) => {
     const o = certificateOutline(der);

@@ -18,11 +18,12 @@ import { getAgency, type Agency } from '../agencies/agency-registry.ts';
 import { appendAuditInTx } from '../audit/audit-log.ts';
 import type { EdxmlPackage, StatusCode } from '../edxml/model.ts';
 import { parseEdxml } from '../edxml/parse.ts';
+import { archiveDocument } from '../archive/archive.ts';
 import { appendTraceHeader } from '../edxml/trace.ts';
-import { verifyXmlPackage } from '../edxml/verify-package.ts';
 import { enqueueAll, nowOf, type ExchangeContext } from '../exchange-context.ts';
 import { findDocumentMessage, getMessage, insertMessage, messageByKey, type Message, type MessageHeaderSummary, type MessagePurpose } from '../messages/messages.ts';
 import { applyStatusToCase, linkDocumentToCase } from './case-effects.ts';
+import { verifyReceivedPackage } from './package-verifier.ts';
 import { signedStatusPacket } from './status-issuer.ts';
 
 export const DEFAULT_MAX_PACKAGE_BYTES = 50 * 1024 * 1024;
@@ -118,7 +119,7 @@ export async function receiveMessage(ctx: ExchangeContext, req: ReceiveRequest):
   const again = await messageByKey(ctx.db, req.sender, `${key}#1`);
   if (again) return duplicateResult(ctx, req.sender, key, again);
 
-  const verification = await verifyXmlPackage(req.bytes, { ...ctx.verify, at, name: 'package.xml' });
+  const verification = await verifyReceivedPackage(ctx, req.bytes, { at, name: 'package.xml' });
   const report = verification.report;
   // The model to act on comes from signed content. If no signature covers it, the unsigned model is read only to
   // address the rejection (sender and recipients); nothing else in it is trusted.
@@ -289,6 +290,8 @@ export async function receiveMessage(ctx: ExchangeContext, req: ReceiveRequest):
     if (!reason) {
       if (status && original) await applyStatusToCase(tx, ctx, { status, original, actor: req.actor, at });
       if (pkg) await linkDocumentToCase(tx, ctx, { pkg, messages, sender, actor: req.actor, at, ...(req.caseId ? { caseId: req.caseId } : {}) });
+      // Exchanged packages are archived at B-LTA by the worker's archive pass (issue 7).
+      if (pkg) await archiveDocument(tx, { kind: 'package', format: 'xml', subject: messages[0]!.id, sha256: packageSha });
       if (req.inTransaction) await req.inTransaction(tx, messages);
     }
     return { duplicate: false as const, messages, receipts };

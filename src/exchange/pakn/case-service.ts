@@ -17,6 +17,7 @@ import { KysoError } from '../../errors.ts';
 import type { ApiPrincipal } from '../../store/api-key.ts';
 import { getAgency, getVpcp, type Agency } from '../agencies/agency-registry.ts';
 import type { AgencySigner } from '../agencies/agency-signers.ts';
+import { archiveDocument, runArchivePass } from '../archive/archive.ts';
 import { appendAuditInTx } from '../audit/audit-log.ts';
 import { STATUS_CODE_LIST, type StatusCode, type StaffInfo } from '../edxml/model.ts';
 import { parseEdxmlPackage } from '../edxml/parse.ts';
@@ -207,7 +208,9 @@ async function signedLetter(ctx: ExchangeContext, s: Signatories, letter: { pdf:
     seal: { signer: s.seal.signer, ...(s.seal.image ? { image: s.seal.image } : {}), reason: 'Đóng dấu cơ quan' },
     signatureRect: letter.signature,
     location: place,
-    ...(ctx.tsaUrl ? { tsa: ctx.tsaUrl } : {}),
+    // B-LT when a TSA is configured: the chain and OCSP answers from signing time travel inside the letter, so it
+    // verifies offline wherever the package goes (and is archived at B-LTA with it).
+    ...(ctx.tsaUrl ? { tsa: ctx.tsaUrl, level: 'B-LT' as const } : {}),
     ...(ctx.network ? { network: ctx.network } : {}),
     now: at,
   });
@@ -354,9 +357,11 @@ export async function publishCase(ctx: ExchangeContext, p: ApiPrincipal, ref: st
   const pdf = pkg.Attachments.find((a) => a.ContentType.toLowerCase().includes('pdf'));
   if (!pdf) throw new KysoError('CASE_STATE', 'Văn bản trả lời không có tệp PDF', 'The reply carries no PDF');
   const answerSha = await ctx.blobs.put(pdf.ContentTransferEncoded, 'application/pdf');
-  return ctx.db.transaction(async (tx) => {
+  const published = await ctx.db.transaction(async (tx) => {
     const locked = (await getCase(tx, c.id, true))!;
     ensureAllowed(locked, 'publish');
+    // The answer is archived at B-LTA (validation data and an archive timestamp over the signed reply).
+    await archiveDocument(tx, { kind: 'answer', format: 'pdf', subject: c.code, sha256: answerSha });
     return applyCaseEvent(tx, locked, {
       event: 'publish',
       actor: actorOf(p),
@@ -365,6 +370,10 @@ export async function publishCase(ctx: ExchangeContext, p: ApiPrincipal, ref: st
       details: { replyMessageId: reply.id, documentId: reply.documentId },
     });
   });
+  // Extended now rather than at the worker's next pass, so the citizen's first download already carries its
+  // long-term proof; if the TSA or OCSP is unreachable the pass records it and the worker retries.
+  await runArchivePass(ctx).catch(() => undefined);
+  return (await getCase(ctx.db, c.id)) ?? published;
 }
 
 /** VPCP returns the answer for rework: a signed 02 on the reply, with the reason. */
