@@ -45,19 +45,14 @@ import { pemBlocks } from '../pki/certificate.ts';
 import { createApiKey, revokeApiKey, type ApiPrincipal, type ApiRole } from '../store/api-key.ts';
 import { isoVn } from '../util/vn-time.ts';
 import { authorize, principalOf, type Audience } from './auth.ts';
+import { limitOf, send, type Reply } from './route-table.ts';
 import { checkIdempotencyKey, findReply, requestHash, storeReply } from '../store/idempotency.ts';
 import { NOTIFICATION_ROUTES } from './notification-routes.ts';
 import { HttpProblemError, statusFor } from './problem.ts';
 
-export interface Reply {
-  status?: number;
-  json?: unknown;
-  bytes?: Uint8Array;
-  contentType?: string;
-  headers?: Record<string, string>;
-}
-
 type Handler = (req: Request, res: Response, rt: ExchangeRuntime) => Promise<Reply>;
+
+export type { Reply } from './route-table.ts';
 
 export interface RouteSpec {
   method: 'get' | 'post' | 'patch' | 'delete';
@@ -177,14 +172,6 @@ function str(b: Record<string, unknown>, name: string, required = true): string 
 }
 
 const param = (req: Request, name: string): string => String((req.params as Record<string, string>)[name] ?? '');
-
-function limitOf(req: Request): number | undefined {
-  const v = req.query.limit;
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new KysoError('INVALID_ARGUMENT', 'limit phải là số nguyên 1–1000', 'limit must be an integer 1–1000');
-  return n;
-}
 
 function accessKeyOf(req: Request): string {
   const h = req.headers['x-access-key'];
@@ -640,19 +627,6 @@ function bodyParser(spec: RouteSpec, maxPackageBytes: number) {
       return express.raw({ type: () => true, limit: 64 * 1024 });
     default:
       return (_req: Request, _res: Response, next: NextFunction) => next();
-  }
-}
-
-function send(res: Response, r: Reply): void {
-  res.setHeader('Cache-Control', 'no-store');
-  for (const [k, v] of Object.entries(r.headers ?? {})) res.setHeader(k, v);
-  res.status(r.status ?? 200);
-  if (r.bytes) {
-    res.type(r.contentType ?? 'application/octet-stream').send(Buffer.from(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength));
-  } else if (r.json !== undefined) {
-    res.json(r.json);
-  } else {
-    res.end();
   }
 }
 

@@ -9,18 +9,11 @@ import { actorOf } from '../exchange/pakn/case-service.ts';
 import { isoVn } from '../util/vn-time.ts';
 import { principalOf, type Audience } from './auth.ts';
 import type { RouteSpec } from './exchange-api.ts';
+import { limitOf } from './route-table.ts';
 
 const RECIPIENTS: readonly Audience[] = ['agency', 'vpcp'];
 
 const present = (n: Notification) => notificationBody(n, isoVn);
-
-function limitOf(req: Request): number | undefined {
-  const v = req.query.limit;
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new KysoError('INVALID_ARGUMENT', 'limit phải là số nguyên 1–1000', 'limit must be an integer 1–1000');
-  return n;
-}
 
 function idOf(req: Request): number {
   const raw = String((req.params as Record<string, string>).id ?? '');

@@ -50,6 +50,7 @@ import type { ValidationPolicy } from '../verify/policy.ts';
 import type { ValidationReport } from '../verify/report.ts';
 import type { TrustStore } from '../verify/trust-store.ts';
 import { authorize, principalOf, type Audience } from './auth.ts';
+import { send, type Reply } from './route-table.ts';
 import { PROBLEM_CONTENT_TYPE, problemType, type Problem } from './problem.ts';
 
 const MiB = 1024 * 1024;
@@ -74,14 +75,6 @@ export interface SigningSessionsConfig {
   revocationCheck?: RevocationMode;
   /** Clock (tests of expiry). */
   now?: () => Date;
-}
-
-export interface Reply {
-  status?: number;
-  json?: unknown;
-  bytes?: Uint8Array;
-  contentType?: string;
-  headers?: Record<string, string>;
 }
 
 export interface SigningRouteSpec {
@@ -551,15 +544,6 @@ function signingErrors(err: unknown, req: Request, res: Response, next: NextFunc
   if (!kind || res.headersSent) return next(err);
   const e = err as KysoError;
   sendProblem(res, { type: problemType(e.code), title: kind.title, status: kind.status, detail: e.vi, code: e.code, title_en: kind.title_en, detail_en: e.en, instance: req.path });
-}
-
-function send(res: Response, r: Reply): void {
-  res.setHeader('Cache-Control', 'no-store');
-  for (const [k, v] of Object.entries(r.headers ?? {})) res.setHeader(k, v);
-  res.status(r.status ?? 200);
-  if (r.bytes) res.type(r.contentType ?? 'application/octet-stream').send(Buffer.from(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength));
-  else if (r.json !== undefined) res.json(r.json);
-  else res.end();
 }
 
 // ---- the signing page -------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import { appendAuditInTx } from '../audit/audit-log.ts';
 import type { EdxmlPackage, StatusCode } from '../edxml/model.ts';
 import { parseEdxml } from '../edxml/parse.ts';
 import { archiveDocument } from '../archive/archive.ts';
+import { responseForPackage } from '../edxml/status.ts';
 import { appendTraceHeader } from '../edxml/trace.ts';
 import { enqueueAll, nowOf, type ExchangeContext } from '../exchange-context.ts';
 import { findDocumentMessage, getMessage, insertMessage, messageByKey, type Message, type MessageHeaderSummary, type MessagePurpose } from '../messages/messages.ts';
@@ -83,16 +84,7 @@ function onlyCitizenFilesUnsigned(report: ValidationReport): boolean {
 
 const brief = (r: ValidationReport) => ({ indication: r.indication, ...(r.subIndication ? { subIndication: r.subIndication } : {}), summary: r.summary });
 
-function headerSummary(p: EdxmlPackage): MessageHeaderSummary {
-  const h = p.MessageHeader;
-  return {
-    OrganId: h.From.OrganId,
-    Code: h.Code.CodeNotation ? `${h.Code.CodeNumber}/${h.Code.CodeNotation}` : h.Code.CodeNumber,
-    PromulgationDate: h.PromulgationInfo.PromulgationDate,
-    DocumentId: h.DocumentId,
-    Subject: h.Subject,
-  };
-}
+const headerSummary = (p: EdxmlPackage): MessageHeaderSummary => ({ ...responseForPackage(p), Subject: p.MessageHeader.Subject });
 
 async function knownAgencies(ctx: ExchangeContext, ids: readonly string[]): Promise<Agency[]> {
   const out: Agency[] = [];

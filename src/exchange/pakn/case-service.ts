@@ -217,6 +217,26 @@ async function signedLetter(ctx: ExchangeContext, s: Signatories, letter: { pdf:
   return new Uint8Array(signed.pdf);
 }
 
+/** The VPCP routing letter for a case, composed and signed (competent person, then the VPCP seal). */
+async function signedRoutingLetter(
+  ctx: ExchangeContext,
+  a: { vpcp: Agency; agency: Agency; c: PaknCase; s: Signatories; number: { numberSymbol: string }; at: Date; place: string; extra: (string | undefined)[] },
+): Promise<Uint8Array> {
+  const { c } = a;
+  const letter = composeRoutingLetter({
+    issuer: { name: a.vpcp.name },
+    to: { name: a.agency.name },
+    numberSymbol: a.number.numberSymbol,
+    place: a.place,
+    date: a.at,
+    signatory: a.s.signatory,
+    archive: 'VT, KSTT',
+    case: { code: c.code, submitter: { name: c.submitter.name, ...(c.submitter.address ? { address: c.submitter.address } : {}) }, subject: c.title, receivedAt: c.receivedAt, summary: [c.content, ...a.extra].filter(Boolean).join('\n') },
+    answerDeadline: c.answerDueAt,
+  });
+  return signedLetter(ctx, a.s, letter, a.at, a.place);
+}
+
 function ensureAccepted(r: ReceiveResult): ReceiveResult {
   if (!r.accepted) {
     // The service's own package did not verify (a key, trust store or TSA problem): stop, say why.
@@ -243,18 +263,7 @@ export async function routeCase(ctx: ExchangeContext, p: ApiPrincipal, ref: stri
   const s = await signatories(ctx, vpcp);
   const number = await ctx.db.transaction((tx) => nextDocumentNumber(tx, vpcp, at, 'VPCP-KSTT'));
   const place = placeOf(vpcp);
-  const letter = composeRoutingLetter({
-    issuer: { name: vpcp.name },
-    to: { name: agency.name },
-    numberSymbol: number.numberSymbol,
-    place,
-    date: at,
-    signatory: s.signatory,
-    archive: 'VT, KSTT',
-    case: { code: c.code, submitter: { name: c.submitter.name, ...(c.submitter.address ? { address: c.submitter.address } : {}) }, subject: c.title, receivedAt: c.receivedAt, summary: [c.content, body.note].filter(Boolean).join('\n') },
-    answerDeadline: c.answerDueAt,
-  });
-  const pdf = await signedLetter(ctx, s, letter, at, place);
+  const pdf = await signedRoutingLetter(ctx, { vpcp, agency, c, s, number, at, place, extra: [body.note] });
   const citizenFiles = await Promise.all(c.attachments.map(async (a) => ({ name: a.name, contentType: a.mediaType, description: 'Tài liệu kèm theo phản ánh, kiến nghị', bytes: await ctx.blobs.get(a.sha256) })));
   const pkg = await buildSignedPackage(ctx, {
     from: vpcp,
@@ -314,18 +323,8 @@ export async function amendRouting(ctx: ExchangeContext, p: ApiPrincipal, ref: s
   let attachments: Parameters<typeof buildSignedPackage>[1]['attachments'] = [];
   const s = await signatories(ctx, vpcp);
   if (kind !== 'recall') {
-    const letter = composeRoutingLetter({
-      issuer: { name: vpcp.name },
-      to: { name: agency.name },
-      numberSymbol: number.numberSymbol,
-      place,
-      date: at,
-      signatory: s.signatory,
-      archive: 'VT, KSTT',
-      case: { code: c.code, submitter: { name: c.submitter.name, address: c.submitter.address }, subject: c.title, receivedAt: c.receivedAt, summary: [c.content, body.note, `(${kind === 'update' ? 'Cập nhật' : 'Thay thế'} văn bản ${c.routingDocumentId}: ${body.reason})`].filter(Boolean).join('\n') },
-      answerDeadline: c.answerDueAt,
-    });
-    attachments = [{ name: `${number.number}-${number.symbol}.pdf`, contentType: 'application/pdf', description: 'Công văn (đã ký số)', bytes: await signedLetter(ctx, s, letter, at, place) }];
+    const pdf = await signedRoutingLetter(ctx, { vpcp, agency, c, s, number, at, place, extra: [body.note, `(${kind === 'update' ? 'Cập nhật' : 'Thay thế'} văn bản ${c.routingDocumentId}: ${body.reason})`] });
+    attachments = [{ name: `${number.number}-${number.symbol}.pdf`, contentType: 'application/pdf', description: 'Công văn (đã ký số)', bytes: pdf }];
   }
   const pkg = await buildSignedPackage(ctx, {
     from: vpcp,
