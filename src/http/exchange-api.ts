@@ -383,11 +383,32 @@ export const ROUTES: readonly RouteSpec[] = [
         throw new HttpProblemError('UNSUPPORTED_MEDIA_TYPE', 'Gửi gói tin với Content-Type: application/xml', 'Send the package with Content-Type: application/xml');
       }
       const key = checkIdempotencyKey(typeof req.headers['idempotency-key'] === 'string' ? req.headers['idempotency-key'] : undefined);
-      const r = await receiveMessage(rt.ctx, { sender: p.agencyId!, actor: actorOf(p), bytes: new Uint8Array(bytes), ...(key ? { idempotencyKey: key } : {}) }).catch(async (e: unknown) => {
+      const sha = createHash('sha256').update(bytes).digest('hex');
+      const receive = async (): Promise<ReceiveResult> => {
+        const r = await receiveMessage(rt.ctx, { sender: p.agencyId!, actor: actorOf(p), bytes: new Uint8Array(bytes), ...(key ? { idempotencyKey: key } : {}) });
+        if (!r.duplicate) return r;
+        const first = r.messages[0]!;
+        // The sender's Idempotency-Key names one package: the same key with other bytes is a client error, not a
+        // resend — answering "duplicate" would silently drop the new document. (The bytes as first received are
+        // named by the receipt's audit entry; the stored copy carries the recipient's TraceHeader.)
+        if (key && first.idempotencyKey === `${key}#1`) {
+          const firstSha = await rt.db.query<{ document_sha256: string | null }>(
+            `SELECT document_sha256 FROM audit_log WHERE subject = $1 AND action IN ('message.received', 'message.rejected') ORDER BY seq LIMIT 1`,
+            [first.id],
+          );
+          const was = firstSha.rows[0]?.document_sha256;
+          if (was && was !== sha) {
+            throw new KysoError('IDEMPOTENCY_MISMATCH', `Idempotency-Key "${key}" đã được dùng cho một gói tin khác (thông điệp ${first.id})`, `Idempotency-Key "${key}" was used for a different package (message ${first.id})`);
+          }
+        }
+        await appendAudit(rt.db, { actor: actorOf(p), action: 'message.duplicate', subject: first.id, documentSha256: sha, details: { sender: p.agencyId!, ...(key ? { idempotencyKey: key } : {}), reason: 'resent: nothing new stored or delivered' } });
+        return r;
+      };
+      const r = await receive().catch(async (e: unknown) => {
         // Refused before anything is stored (another sender in From, an unknown recipient, unreadable edXML):
         // the audit log still shows who tried what and why, by the hash of the bytes.
         if (isKysoError(e) && statusFor(e.code) < 500) {
-          await appendAudit(rt.db, { actor: actorOf(p), action: 'message.refused', subject: p.agencyId!, documentSha256: createHash('sha256').update(bytes).digest('hex'), details: { sender: p.agencyId!, code: e.code, reason: e.en } });
+          await appendAudit(rt.db, { actor: actorOf(p), action: 'message.refused', subject: p.agencyId!, documentSha256: sha, details: { sender: p.agencyId!, code: e.code, reason: e.en } });
         }
         throw e;
       });

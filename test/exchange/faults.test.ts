@@ -177,6 +177,17 @@ describe('receipt and delivery faults (one exchange, the province pushes to a we
     const c = await post(key, pkg2.bytes, { 'idempotency-key': `${k}-2` });
     expect(c.json.duplicate, show(c)).toBe(true);
     expect(c.json.messages[0].id).toBe(a.json.messages[0].id);
+    // The key names one package: another package under it is refused, not swallowed as a "duplicate".
+    const pkg3 = await agencyPackage(pki.server, { from: MINISTRY, to: [PROVINCE], number: nextNumber() });
+    const d = await post(key, pkg3.bytes, { 'idempotency-key': k });
+    expect(d.status, show(d)).toBe(422);
+    expect(d.json.code).toBe('IDEMPOTENCY_MISMATCH');
+    expect((await ex.rt.db.query<{ n: number }>('SELECT count(*)::int AS n FROM messages WHERE document_id = $1', [pkg3.documentId])).rows[0]!.n).toBe(0);
+    const refused = await auditOf(ex.rt.db, `action = 'message.refused' AND document_sha256 = $1`, [sha256(pkg3.bytes)]);
+    expect(refused.map((x) => x.details.code)).toEqual(['IDEMPOTENCY_MISMATCH']);
+    // Every resend is in the audit log, against the message it repeated.
+    expect(await auditOf(ex.rt.db, `action = 'message.duplicate' AND subject = $1`, [id])).toHaveLength(1);
+    expect(await auditOf(ex.rt.db, `action = 'message.duplicate' AND subject = $1`, [a.json.messages[0].id])).toHaveLength(2);
 
     for (const [m, doc] of [[id, pkg.documentId], [a.json.messages[0].id as string, pkg2.documentId]] as const) {
       await eventually(async () => (await getMessage(ex.rt.db, m))?.status === 'delivered', 15_000, 'delivery');
