@@ -3,6 +3,10 @@
 // request over its time limit or memory budget can really be stopped — the worker is terminated and replaced —
 // where an in-thread validation could only be abandoned while it kept running. One validation per worker at a
 // time; further requests wait in a queue (their time limit runs while they wait).
+//
+// Two kinds of task: `verify` (any PDF or XML: the report, for POST /api/v1/verify) and `verifyPackage` (an edXML
+// package or status packet for the exchange's receipt: the report plus the package model read from the signed
+// DOM, exactly what verifyXmlPackage returns in-thread — see exchange/intake/package-verifier.ts).
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { KysoError, type ErrorCode } from '../errors.ts';
@@ -10,12 +14,15 @@ import type { PkiNetworkOptions } from '../pki/pki-http.ts';
 import type { VerifyOptions } from '../verify/pdf/pdf-validator.ts';
 import type { ValidationPolicy } from '../verify/policy.ts';
 import type { ValidationReport } from '../verify/report.ts';
+import type { PackageVerification } from '../exchange/edxml/verify-package.ts';
 import type { TrustStore } from '../verify/trust-store.ts';
 import { HttpProblemError } from './problem.ts';
 import type { WorkerSetup } from './verify-worker.ts';
 
 export interface WorkerTask {
   id: number;
+  /** 'document' (default): verifyDocument → report; 'package': verifyXmlPackage → PackageVerification. */
+  kind?: 'document' | 'package';
   bytes: Uint8Array;
   /** Epoch ms. */
   at?: number;
@@ -26,6 +33,7 @@ export interface WorkerTask {
 export type WorkerReply =
   | { ready: true }
   | { id: number; report: ValidationReport }
+  | { id: number; verification: PackageVerification }
   | { id: number; kyso: { code: ErrorCode; vi: string; en: string } }
   | { id: number; failure: string };
 
@@ -42,7 +50,7 @@ export interface VerifyPoolOptions {
 
 interface Pending {
   task: WorkerTask;
-  resolve: (r: ValidationReport) => void;
+  resolve: (r: never) => void;
   reject: (e: unknown) => void;
   signal?: AbortSignal;
   onAbort?: () => void;
@@ -120,7 +128,8 @@ export class VerifyPool {
     const p = slot.current;
     if (!p || p.task.id !== m.id) return;
     this.finish(slot);
-    if ('report' in m) p.resolve(m.report);
+    if ('report' in m) (p.resolve as (r: ValidationReport) => void)(m.report);
+    else if ('verification' in m) (p.resolve as (r: PackageVerification) => void)(m.verification);
     else if ('kyso' in m) p.reject(new KysoError(m.kyso.code, m.kyso.vi, m.kyso.en));
     else p.reject(new Error(`validation worker: ${m.failure}`));
     this.dispatch();
@@ -186,12 +195,21 @@ export class VerifyPool {
 
   /** Validates in a worker. Aborting `signal` drops a queued task, or terminates the worker running it. */
   verify(bytes: Uint8Array, opts: Pick<VerifyOptions, 'at' | 'offline' | 'name'> = {}, signal?: AbortSignal): Promise<ValidationReport> {
+    return this.run<ValidationReport>('document', bytes, opts, signal);
+  }
+
+  /** verifyXmlPackage in a worker: the report and the model read from the signed DOM (package or status packet). */
+  verifyPackage(bytes: Uint8Array, opts: Pick<VerifyOptions, 'at' | 'offline' | 'name'> = {}, signal?: AbortSignal): Promise<PackageVerification> {
+    return this.run<PackageVerification>('package', bytes, opts, signal);
+  }
+
+  private run<T>(kind: 'document' | 'package', bytes: Uint8Array, opts: Pick<VerifyOptions, 'at' | 'offline' | 'name'>, signal?: AbortSignal): Promise<T> {
     if (this.closed) return Promise.reject(new Error('validation pool closed'));
     if (this.broken) return Promise.reject(this.broken);
     if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<ValidationReport>((resolve, reject) => {
-      const task: WorkerTask = { id: this.nextId++, bytes, at: opts.at?.getTime(), offline: opts.offline, name: opts.name };
-      const p: Pending = { task, resolve, reject, signal };
+    return new Promise<T>((resolve, reject) => {
+      const task: WorkerTask = { id: this.nextId++, ...(kind === 'package' ? { kind } : {}), bytes, at: opts.at?.getTime(), offline: opts.offline, name: opts.name };
+      const p: Pending = { task, resolve: resolve as (r: never) => void, reject, signal };
       if (signal) {
         p.onAbort = () => {
           const q = this.queue.indexOf(p);

@@ -1,8 +1,10 @@
-// A validation worker thread: receives PDFs from verify-pool.ts, answers reports (or the typed error). Trust
+// A validation worker thread: receives PDFs and XML from verify-pool.ts, answers reports (or, for exchange
+// packages, the whole PackageVerification: report and signed model) or the typed error. Trust
 // anchors, policy and network options arrive once, in workerData; OCSP/CRL caches live per worker.
 import { parentPort, workerData } from 'node:worker_threads';
 import { isKysoError } from '../errors.ts';
 import type { PkiNetworkOptions } from '../pki/pki-http.ts';
+import { verifyXmlPackage } from '../exchange/edxml/verify-package.ts';
 import { verifyDocument } from '../exchange/verify-document.ts';
 import type { ValidationPolicy } from '../verify/policy.ts';
 import { TrustStore, type TrustMode } from '../verify/trust-store.ts';
@@ -22,15 +24,15 @@ const port = parentPort!;
 port.on('message', async (task: WorkerTask) => {
   let reply: WorkerReply;
   try {
-    const report = await verifyDocument(task.bytes, {
+    const opts = {
       trust,
       policy: setup.policy,
       network: setup.network,
       at: task.at === undefined ? undefined : new Date(task.at),
       offline: task.offline,
       name: task.name,
-    });
-    reply = { id: task.id, report };
+    };
+    reply = task.kind === 'package' ? { id: task.id, verification: await verifyXmlPackage(task.bytes, opts) } : { id: task.id, report: await verifyDocument(task.bytes, opts) };
   } catch (e) {
     reply = isKysoError(e)
       ? { id: task.id, kyso: { code: e.code, vi: e.vi, en: e.en } }

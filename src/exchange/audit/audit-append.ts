@@ -1,8 +1,10 @@
 // Appending to the audit chain. Appends are serialised by a row lock on the single audit_head row: an append
-// reads the head FOR UPDATE, so a concurrent append waits until this one commits and then extends the new head
-// — two entries can never claim the same predecessor, on any number of processes. The lock is held until the
-// surrounding transaction ends, which is the point of appendAuditInTx: a business change and its audit entry
-// commit together or not at all.
+// locks the head (a no-op UPDATE, which also answers the current head and the database clock read after the lock
+// was granted), so a concurrent append waits until this one commits and then extends the new head — two entries
+// can never claim the same predecessor, on any number of processes. The lock is held until the surrounding
+// transaction ends, which is the point of appendAuditInTx: a business change and its audit entry commit together
+// or not at all. Two statements per entry (lock+read, then insert+advance in one statement): every round trip
+// made while holding the lock is time every other appender waits (bench/exchange.ts).
 import { KysoError } from '../../errors.ts';
 import type { Database, Queryable } from '../../store/database.ts';
 import { checkJsonObject } from './canonical-json.ts';
@@ -39,11 +41,17 @@ export async function appendAuditInTx(tx: Queryable, event: AuditEvent): Promise
   const detailsJson = JSON.stringify(event.details ?? {});
   const details = JSON.parse(detailsJson) as AuditEntry['details'];
 
-  const head = (await tx.query<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE')).rows[0];
+  // RETURNING is computed for the row version this UPDATE locked (after waiting for a concurrent appender to
+  // commit, it is that appender's new head), so `at` is the database clock read after the lock: one time source
+  // for every process, in seq order. Milliseconds, because that is what a JavaScript Date (and so the hash
+  // input) carries.
+  const head = (
+    await tx.query<{ seq: number; hash: string; at: Date }>(
+      "UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash, date_trunc('milliseconds', clock_timestamp()) AS at",
+    )
+  ).rows[0];
   if (!head) throw new KysoError('DB_ERROR', 'Thiếu bảng đầu chuỗi kiểm toán (chưa chạy migration?)', 'The audit head row is missing (migrations not applied?)');
-  // The database clock, read after the lock: one time source for every process, in seq order. Milliseconds,
-  // because that is what a JavaScript Date (and so the hash input) carries.
-  const at = (await tx.query<{ at: Date }>("SELECT date_trunc('milliseconds', clock_timestamp()) AS at")).rows[0]!.at;
+  const at = head.at;
 
   const unhashed = {
     seq: head.seq + 1,
@@ -57,11 +65,12 @@ export async function appendAuditInTx(tx: Queryable, event: AuditEvent): Promise
   };
   const entry: AuditEntry = { ...unhashed, hash: entryHash(unhashed) };
   await tx.query(
-    `INSERT INTO audit_log (seq, at, actor, action, subject, document_sha256, details, prev_hash, hash)
-     VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9)`,
+    `WITH entry AS (
+       INSERT INTO audit_log (seq, at, actor, action, subject, document_sha256, details, prev_hash, hash)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9) RETURNING seq, hash)
+     UPDATE audit_head SET seq = entry.seq, hash = entry.hash FROM entry WHERE audit_head.id = 1`,
     [entry.seq, entry.at, entry.actor, entry.action, entry.subject, entry.documentSha256, detailsJson, entry.prevHash, entry.hash],
   );
-  await tx.query('UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1', [entry.seq, entry.hash]);
   return entry;
 }
 

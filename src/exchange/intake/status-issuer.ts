@@ -1,7 +1,8 @@
 // Status packets the service signs on an agency's behalf (edxml-exchange.md §3): 01 the moment a valid package
 // arrives, 02 with the reason when it does not verify, and 03–06, 14, 16 when the agency's clerk reports
 // progress through the API. Built from the stored header summary (no re-parse) and signed with the agency's
-// seal (XAdES, B-T when a TSA is configured).
+// seal (XAdES, B-T when a TSA is configured). The seal's revocation status is checked once and remembered while
+// current (seal-status.ts), not asked of OCSP before every packet.
 import { signXmlDocument } from '../../signing/xml/sign-xml-document.ts';
 import type { Agency } from '../agencies/agency-registry.ts';
 import { organizationOf } from '../agencies/agency-registry.ts';
@@ -9,6 +10,7 @@ import type { ResponseFor, StaffInfo, StatusCode } from '../edxml/model.ts';
 import { buildStatusXml, statusPacket } from '../edxml/status.ts';
 import { nowOf, type ExchangeContext } from '../exchange-context.ts';
 import type { MessageHeaderSummary } from '../messages/messages.ts';
+import { ensureSealUsable } from './seal-status.ts';
 
 export const responseForOf = (h: MessageHeaderSummary): ResponseFor => ({
   OrganId: h.OrganId,
@@ -39,8 +41,11 @@ export async function signedStatusPacket(ctx: ExchangeContext, r: StatusRequest)
       ...(r.staff ? { staff: r.staff } : {}),
     }),
   );
+  await ensureSealUsable(seal.signer, { at, ...(ctx.network ? { network: ctx.network } : {}) });
   const signed = await signXmlDocument(Buffer.from(xml, 'utf8'), {
     signer: seal.signer,
+    // Revocation was just established by ensureSealUsable; validity and key usage are still checked here.
+    revocationCheck: 'off',
     level: ctx.tsaUrl ? 'B-T' : 'B-B',
     ...(ctx.tsaUrl ? { tsaUrl: ctx.tsaUrl } : {}),
     ...(ctx.network ? { network: ctx.network } : {}),
