@@ -22,7 +22,8 @@ export interface ApiAnswer {
   headers: Headers;
   contentType: string;
   /** The parsed JSON body (problem+json included), or undefined for other bodies. */
-  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- test assertions walk arbitrary JSON
+  // Untyped on purpose: the assertions walk arbitrary JSON answers.
+  json: any;
   bytes: Uint8Array;
 }
 
