@@ -4,8 +4,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { isKysoError } from '../errors.ts';
 import type { PkiNetworkOptions } from '../pki/pki-http.ts';
-import { verifyXmlPackage } from '../exchange/edxml/verify-package.ts';
-import { verifyDocument } from '../exchange/verify-document.ts';
+import { verifyXmlPackage } from './edxml/verify-package.ts';
+import { verifyDocument } from './verify-document.ts';
 import type { ValidationPolicy } from '../verify/policy.ts';
 import { TrustStore, type TrustMode } from '../verify/trust-store.ts';
 import type { WorkerReply, WorkerTask } from './verify-pool.ts';

@@ -3,7 +3,7 @@
 // way it is verifyXmlPackage with the context's trust store, policy and network — the XML signature, every PDF
 // attachment, the model read from the signed DOM — and the same result.
 import { availableParallelism } from 'node:os';
-import type { VerifyPool } from '../../http/verify-pool.ts';
+import { VerifyPool } from '../verify-pool.ts';
 import { defaultPolicy } from '../../verify/policy.ts';
 import { TrustStore } from '../../verify/trust-store.ts';
 import type { VerifyOptions } from '../../verify/verify-options.ts';
@@ -30,27 +30,25 @@ export interface PackageVerifierThreads {
 
 /**
  * Threads for verifyReceivedPackage: `threads` (default env KYSO_EXCHANGE_VERIFY_THREADS, else one per core);
- * undefined for 0 (verify in the calling thread). The pool (http/verify-pool.ts, the one POST /api/v1/verify
- * uses) starts on the first package, so a process that never receives one never starts threads.
+ * undefined for 0 (verify in the calling thread). The pool (../verify-pool.ts, the one POST /api/v1/verify
+ * uses too) starts on the first package, so a process that never receives one never starts threads.
  */
 export function packageVerifierThreads(verify: VerifyOptions, threads?: number): PackageVerifierThreads | undefined {
   const fromEnv = process.env.KYSO_EXCHANGE_VERIFY_THREADS;
   const size = Math.floor(threads ?? (fromEnv !== undefined && fromEnv !== '' ? Number(fromEnv) : availableParallelism()));
   if (!(size > 0)) return undefined;
-  let pool: Promise<VerifyPool> | undefined;
+  let pool: VerifyPool | undefined;
   let closed = false;
-  const get = (): Promise<VerifyPool> =>
-    (pool ??= import('../../http/verify-pool.ts').then(
-      ({ VerifyPool: Pool }) => new Pool({ size, trust: verify.trust ?? TrustStore.default(), policy: verify.policy ?? defaultPolicy(), ...(verify.network ? { network: verify.network } : {}) }),
-    ));
+  const get = (): VerifyPool =>
+    (pool ??= new VerifyPool({ size, trust: verify.trust ?? TrustStore.default(), policy: verify.policy ?? defaultPolicy(), ...(verify.network ? { network: verify.network } : {}) }));
   return {
     verifyPackage: async (bytes, opts) => {
       if (closed) throw new Error('package verification threads closed');
-      return (await get()).verifyPackage(bytes, { at: opts.at, name: opts.name, ...(verify.offline ? { offline: true } : {}) });
+      return get().verifyPackage(bytes, { at: opts.at, name: opts.name, ...(verify.offline ? { offline: true } : {}) });
     },
     async close() {
       closed = true;
-      if (pool) await (await pool).close();
+      if (pool) await pool.close();
     },
   };
 }
