@@ -49,6 +49,9 @@ export async function startTestExchange(
     demo: { ...(opts.webhooks ? { webhooks: opts.webhooks } : {}) },
     delivery: { attempts: 4, backoffMs: 100, lockDuration: 5000, stalledInterval: 2000, ...(opts.delivery ?? {}) },
     sweep: { everyMs: 500, olderThanMs: 1000 },
+    // Tests run the overdue scan and the archive pass themselves, at the times they choose.
+    maintenance: false,
+    archive: false,
     ...(opts.now ? { now: opts.now } : {}),
   });
   const demo = rt.demo!;

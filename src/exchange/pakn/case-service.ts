@@ -202,7 +202,9 @@ async function signatories(ctx: ExchangeContext, agency: Agency): Promise<Signat
 
 const placeOf = (a: Agency): string => (a.organization.OrganAdd?.split(',').at(-1)?.trim() || 'Hà Nội');
 
-async function signedLetter(ctx: ExchangeContext, s: Signatories, letter: { pdf: Uint8Array; signature: Parameters<typeof signLetter>[1]['signatureRect'] }, at: Date, place: string): Promise<Uint8Array> {
+// The letter's date is the business clock (ctx.now); the signatures carry the real time of signing — a TSA
+// would stamp it anyway — and their OCSP/CRL answers are checked for freshness against it.
+async function signedLetter(ctx: ExchangeContext, s: Signatories, letter: { pdf: Uint8Array; signature: Parameters<typeof signLetter>[1]['signatureRect'] }, _at: Date, place: string): Promise<Uint8Array> {
   const signed = await signLetter(letter.pdf, {
     person: { signer: s.person.signer, ...(s.person.image ? { image: s.person.image } : {}), reason: 'Ký ban hành văn bản' },
     seal: { signer: s.seal.signer, ...(s.seal.image ? { image: s.seal.image } : {}), reason: 'Đóng dấu cơ quan' },
@@ -212,7 +214,6 @@ async function signedLetter(ctx: ExchangeContext, s: Signatories, letter: { pdf:
     // verifies offline wherever the package goes (and is archived at B-LTA with it).
     ...(ctx.tsaUrl ? { tsa: ctx.tsaUrl, level: 'B-LT' as const } : {}),
     ...(ctx.network ? { network: ctx.network } : {}),
-    now: at,
   });
   return new Uint8Array(signed.pdf);
 }
