@@ -32,7 +32,15 @@ export interface TestExchange {
 
 export async function startTestExchange(
   pki: TestPkiServer,
-  opts: { backend?: DatabaseBackend; role?: RuntimeConfig['role']; webhooks?: Record<string, string>; delivery?: RuntimeConfig['delivery']; now?: () => Date } = {},
+  opts: {
+    backend?: DatabaseBackend;
+    role?: RuntimeConfig['role'];
+    webhooks?: Record<string, string>;
+    delivery?: RuntimeConfig['delivery'];
+    now?: () => Date;
+    maintenance?: RuntimeConfig['maintenance'];
+    archive?: RuntimeConfig['archive'];
+  } = {},
 ): Promise<TestExchange> {
   const tdb: TestDatabase = await openTestDatabase(opts.backend ?? 'pglite');
   const prefix = `kysotest${randomBytes(4).toString('hex')}`;
@@ -50,8 +58,8 @@ export async function startTestExchange(
     delivery: { attempts: 4, backoffMs: 100, lockDuration: 5000, stalledInterval: 2000, ...(opts.delivery ?? {}) },
     sweep: { everyMs: 500, olderThanMs: 1000 },
     // Tests run the overdue scan and the archive pass themselves, at the times they choose.
-    maintenance: false,
-    archive: false,
+    maintenance: opts.maintenance ?? false,
+    archive: opts.archive ?? false,
     ...(opts.now ? { now: opts.now } : {}),
   });
   const demo = rt.demo!;
