@@ -118,6 +118,8 @@ export async function startExchangeRuntime(config: RuntimeConfig): Promise<Excha
     const sweep = async (): Promise<number> => {
       const stale = await listUnqueued(db, new Date(Date.now() - (config.sweep?.olderThanMs ?? 10_000)));
       for (const m of stale) await queues.enqueue(m.toAgency, m.id);
+      // Two-phase signing sessions abandoned more than a day ago go (their steps stay in the audit trail).
+      await db.query(`DELETE FROM signing_sessions WHERE state <> 'completed' AND expires_at < now() - interval '1 day'`);
       return stale.length;
     };
     const seal = async (): Promise<AuditSeal | undefined> => {
