@@ -185,33 +185,41 @@ export async function receiveMessage(ctx: ExchangeContext, req: ReceiveRequest):
   // Receipts, signed before the transaction: 01 from each recipient for a valid document, 02 with the reason
   // for an invalid one. Only where the service holds the recipient's seal (otherwise the agency sends its own).
   const header = pkg ? headerSummary(pkg) : undefined;
-  const receiptPackets: { recipient: Agency; code: StatusCode; bytes: Uint8Array }[] = [];
-  if (pkg && header) {
-    for (const r of recipients) {
-      if (!(await ctx.signers.get(r.id, 'seal'))) continue;
-      const code: StatusCode = reason ? '02' : '01';
-      const bytes = await signedStatusPacket(ctx, {
-        from: r,
-        about: header,
-        code,
-        description: reason ? `${reason.vi} (${reason.en})` : 'Đã đến, chờ văn thư xử lý (arrived)',
-      });
-      receiptPackets.push({ recipient: r, code, bytes });
-    }
-  }
-
-  await ctx.blobs.put(req.bytes, 'application/xml');
-  for (const p of receiptPackets) await ctx.blobs.put(p.bytes, 'application/xml');
+  // Signing waits mostly on the TSA, storing on the database: both run at once, and the receipts of several
+  // recipients are signed at once.
+  type Receipt = { recipient: Agency; code: StatusCode; bytes: Uint8Array };
+  const signing = Promise.all(
+    pkg && header
+      ? recipients.map(async (r): Promise<Receipt | undefined> => {
+          if (!(await ctx.signers.get(r.id, 'seal'))) return undefined;
+          const code: StatusCode = reason ? '02' : '01';
+          const bytes = await signedStatusPacket(ctx, {
+            from: r,
+            about: header,
+            code,
+            description: reason ? `${reason.vi} (${reason.en})` : 'Đã đến, chờ văn thư xử lý (arrived)',
+          });
+          return { recipient: r, code, bytes };
+        })
+      : [],
+  );
   // Every hop appends a TraceHeader: the copy delivered to each recipient records its arrival there (OrganId,
   // time). The trace lies outside the package signature (XPath Filter 2.0), so the signature stays valid; the
   // package as sent is kept too, and the audit entry names its hash.
-  const delivered = new Map<string, string>();
-  if (pkg && !reason) {
-    for (const r of recipients) {
-      const traced = appendTraceHeader(req.bytes, { organId: r.id, at });
-      delivered.set(r.id, await ctx.blobs.put(traced, 'application/xml'));
+  const storing = (async () => {
+    await ctx.blobs.put(req.bytes, 'application/xml');
+    const delivered = new Map<string, string>();
+    if (pkg && !reason) {
+      for (const r of recipients) {
+        const traced = appendTraceHeader(req.bytes, { organId: r.id, at });
+        delivered.set(r.id, await ctx.blobs.put(traced, 'application/xml'));
+      }
     }
-  }
+    return delivered;
+  })();
+  const [signed, delivered] = await Promise.all([signing, storing]);
+  const receiptPackets = signed.filter((p): p is Receipt => p !== undefined);
+  for (const p of receiptPackets) await ctx.blobs.put(p.bytes, 'application/xml');
 
   const result = await ctx.db.transaction(async (tx) => {
     const messages: Message[] = [];
