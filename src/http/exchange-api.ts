@@ -190,6 +190,18 @@ async function messageForPrincipal(rt: ExchangeRuntime, p: ApiPrincipal, id: str
   return m;
 }
 
+/**
+ * The queues, for the operator's Redis-backed views. While the connection is down its commands would wait for it
+ * (BullMQ needs maxRetriesPerRequest: null), so the request answers 503 at once instead of hanging.
+ */
+function requireRedis(rt: ExchangeRuntime): ExchangeRuntime['queues'] {
+  const status = rt.queues.connection.status;
+  if (status !== 'ready') {
+    throw new KysoError('REDIS_UNAVAILABLE', `Hàng đợi (Redis) tạm thời không sẵn sàng (kết nối: ${status}); hãy thử lại sau`, `The queue (Redis) is unavailable (connection ${status}); try again later`);
+  }
+  return rt.queues;
+}
+
 function decodeAttachments(v: unknown): { name: string; mediaType: string; bytes: Uint8Array }[] {
   if (v === undefined) return [];
   if (!Array.isArray(v)) throw new KysoError('INVALID_ARGUMENT', 'attachments phải là mảng', 'attachments must be an array');
@@ -609,7 +621,7 @@ export const ROUTES: readonly RouteSpec[] = [
     path: '/api/v1/admin/dead-letters',
     roles: ADMIN,
     summary: 'Gói tin không chuyển được (dead letters)',
-    handler: async (_req, _res, rt) => ({ json: { deadLetters: (await rt.queues.listDead()).map((d) => ({ ...d, failedAt: t(new Date(d.failedAt)) })) } }),
+    handler: async (_req, _res, rt) => ({ json: { deadLetters: (await requireRedis(rt).listDead()).map((d) => ({ ...d, failedAt: t(new Date(d.failedAt)) })) } }),
   },
   {
     method: 'post',
@@ -618,7 +630,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'Chuyển lại một gói tin (replay)',
     handler: async (req, res, rt) => {
       const id = param(req, 'id');
-      const ok = await rt.queues.replayDead(id, async (d) => {
+      const ok = await requireRedis(rt).replayDead(id, async (d) => {
         await rt.db.query(`UPDATE messages SET status = 'received', status_reason = NULL, updated_at = now() WHERE id = $1 AND status = 'dead'`, [d.messageId]);
         await appendAudit(rt.db, { actor: actorOf(principalOf(res)), action: 'delivery.replayed', subject: d.messageId, details: { agency: d.agencyId, previousReason: d.reason } });
       });

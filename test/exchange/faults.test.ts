@@ -362,6 +362,13 @@ describe('Redis restarted', () => {
       accepted.push(r.json.messages[0].id as string);
     }
     for (const id of accepted) expect((await getMessage(rt.db, id))?.status).toBe('received');
+    // The operator's dead-letter view lives in Redis: it says so at once instead of hanging.
+    const admin = demo.admin.key;
+    const t0 = Date.now();
+    const view = await http.call('get', '/api/v1/admin/dead-letters', { key: admin });
+    expect(view.status, show(view)).toBe(503);
+    expect(view.json.code).toBe('REDIS_UNAVAILABLE');
+    expect(Date.now() - t0).toBeLessThan(5000);
     await sleep(1500); // the sweeper runs meanwhile and fails quietly; nothing is lost
 
     // Redis is back on the same port with the same data directory (its append-only file).
