@@ -32,7 +32,7 @@ import { startExchangeHttp, type ApiAnswer, type ExchangeHttp } from '../helpers
 import { useTestPkiServer } from '../helpers/pki-server.ts';
 import { startRedisOn } from '../helpers/redis-server.ts';
 import { startWebhook, type TestWebhook } from '../helpers/webhook-server.ts';
-import { openTestDatabase, PG_TEST_URL, type TestDatabase } from '../store/test-databases.ts';
+import { BACKENDS, openTestDatabase, PG_TEST_URL, type TestDatabase } from '../store/test-databases.ts';
 
 const pki = useTestPkiServer();
 const ROOT = join(import.meta.dirname, '../..');
@@ -293,6 +293,43 @@ describe('receipt and delivery faults (one exchange, the province pushes to a we
     const none = await ex.rt.db.query<{ n: number }>('SELECT count(*)::int AS n FROM messages WHERE document_id = $1', [mixed.documentId]);
     expect(none.rows[0]!.n).toBe(0);
   }, 60_000);
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// The same document posted twice at the same moment under two Idempotency-Keys (a client retrying with a fresh
+// key while the first post is still being verified): one message, one delivery — on both backends, since only
+// PostgreSQL runs the two transactions truly at once.
+
+describe.each(BACKENDS)('concurrent resends on %s', (backend) => {
+  let ex: TestExchange;
+  let http: ExchangeHttp;
+  beforeAll(async () => {
+    ex = await startTestExchange(pki.server, { backend });
+    http = await startExchangeHttp(ex.rt, pki.server);
+  }, 60_000);
+  afterAll(async () => {
+    await http?.close();
+    await ex?.close();
+  });
+
+  it('one message, one receipt, one delivery', async () => {
+    const key = ex.key(MINISTRY);
+    for (let round = 0; round < 3; round++) {
+      const pkg = await agencyPackage(pki.server, { from: MINISTRY, to: [PROVINCE], number: nextNumber() });
+      const post = (k: string) => http.call('post', '/api/v1/messages', { key, body: pkg.bytes, headers: { 'idempotency-key': `${k}-${round}-${docNumber}` } });
+      const [a, b] = await Promise.all([post('try-1'), post('try-2')]);
+      expect([a.status, b.status].sort(), `${show(a)} ${show(b)}`).toEqual([200, 202]);
+      const id = a.json.messages[0].id as string;
+      expect(b.json.messages[0].id).toBe(id);
+      expect(b.json.receipts[0].id).toBe(a.json.receipts[0].id);
+      const count = async (kind: string) => (await ex.rt.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM messages WHERE document_id = $1 AND kind = $2`, [pkg.documentId, kind])).rows[0]!.n;
+      expect(await count('edoc')).toBe(1);
+      expect(await count('status')).toBe(1);
+      await eventually(async () => (await auditOf(ex.rt.db, `action = 'delivery.delivered' AND subject = $1`, [id])).length === 1, 15_000, 'delivery');
+      expect(await auditOf(ex.rt.db, `action = 'message.duplicate' AND subject = $1`, [id])).toHaveLength(1);
+    }
+    await chainOk(ex.rt.db);
+  }, 90_000);
 });
 
 // ---------------------------------------------------------------------------------------------------------------

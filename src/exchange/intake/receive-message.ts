@@ -222,6 +222,13 @@ export async function receiveMessage(ctx: ExchangeContext, req: ReceiveRequest):
   for (const p of receiptPackets) await ctx.blobs.put(p.bytes, 'application/xml');
 
   const result = await ctx.db.transaction(async (tx) => {
+    // Two posts of one document (a resend under a new Idempotency-Key while the first is still being verified)
+    // both pass the check above: decide again, serialised per sender and DocumentId, before inserting.
+    if (pkg && !reason && pkg.TraceHeaderList.Bussiness.BussinessDocType === 0) {
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`document:${req.sender}:${pkg.MessageHeader.DocumentId}`]);
+      const prior = await findDocumentMessage(tx, req.sender, recipientIds[0]!, pkg.MessageHeader.DocumentId);
+      if (prior && prior.businessType === 0) return { duplicate: true as const, prior };
+    }
     const messages: Message[] = [];
     let index = 0;
     for (const r of recipients) {
@@ -298,6 +305,7 @@ export async function receiveMessage(ctx: ExchangeContext, req: ReceiveRequest):
   });
 
   if (result.duplicate) {
+    if ('prior' in result && result.prior) return duplicateResult(ctx, req.sender, result.prior.idempotencyKey.replace(/#\d+$/, ''), result.prior);
     const existing = (await messageByKey(ctx.db, req.sender, `${key}#1`))!;
     return duplicateResult(ctx, req.sender, key, existing);
   }
