@@ -435,6 +435,30 @@ describe('Redis restarted', () => {
     }
     await chainOk(rt.db);
   }, 120_000);
+
+  it('Redis comes back empty (its data lost) while a delivery is being retried: the sweeper queues it again from the database', async () => {
+    const ministryKey = rt!.demo!.agencies.find((a) => a.id === MINISTRY)!.key.key;
+    await hook!.stop();
+    const pkg = await agencyPackage(pki.server, { from: MINISTRY, to: [PROVINCE], number: nextNumber() });
+    const r = await http!.call('post', '/api/v1/messages', { key: ministryKey, body: pkg.bytes });
+    expect(r.status, show(r)).toBe(202);
+    const id = r.json.messages[0].id as string;
+    // The first attempt fails (the webhook is down): the job waits in Redis for its retry...
+    await eventually(async () => (await auditOf(rt!.db, `action = 'delivery.attempt' AND subject = $1`, [id])).length >= 1, 15_000, 'a failed attempt');
+    // ...and Redis loses everything: stopped, and started on the same port with an empty data directory.
+    await again!.stop();
+    const emptyDir = mkdtempSync(join(tmpdir(), 'kyso-redis-empty-'));
+    dirs.push(emptyDir);
+    again = await startRedisOn(redis!.port, emptyDir);
+    await hook!.start();
+    await eventually(async () => (await getMessage(rt!.db, id))?.status === 'delivered', 30_000, 'delivery after Redis lost its data');
+    await sleep(1500);
+    expect(hook!.countFor(id)).toBe(1);
+    expect(await auditOf(rt!.db, `action = 'delivery.delivered' AND subject = $1`, [id])).toHaveLength(1);
+    const attempts = await auditOf(rt!.db, `action = 'delivery.attempt' AND subject = $1`, [id]);
+    expect(attempts.filter((a) => a.details.ok === false).every((a) => /ECONNREFUSED/.test(String(a.details.reason)))).toBe(true);
+    await chainOk(rt!.db);
+  }, 90_000);
 });
 
 // ---------------------------------------------------------------------------------------------------------------
