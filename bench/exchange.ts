@@ -117,7 +117,10 @@ function startChild(args: string[], env: NodeJS.ProcessEnv, readyWhen: RegExp, t
   proc.stdout!.on('data', (d: Buffer) => (child.out += d.toString('utf8')));
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString('utf8')));
   return new Promise((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`kyso ${args[0]} not ready after ${timeoutMs} ms:\n${child.out}\n${err}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL'); // never leave a half-started server behind
+      fail(new Error(`kyso ${args[0]} not ready after ${timeoutMs} ms:\n${child.out}\n${err}`));
+    }, timeoutMs);
     const check = () => {
       if (readyWhen.test(child.out)) {
         clearTimeout(timer);
