@@ -111,6 +111,15 @@ export class BlobStore {
   async put(bytes: Uint8Array, mediaType: string): Promise<string> {
     checkMediaType(mediaType);
     const sha256 = sha256Hex(bytes);
+    if (this.storage === 'db') {
+      // Insert first: one statement when the bytes are new (the common case on the exchange's hot path); only a
+      // conflict costs the lookup and the integrity check below.
+      const r = await this.db.query(
+        `INSERT INTO blobs (sha256, size, media_type, storage, bytes) VALUES ($1, $2, $3, 'db', $4) ON CONFLICT (sha256) DO NOTHING`,
+        [sha256, bytes.byteLength, mediaType, bytes],
+      );
+      if (r.rowCount > 0) return sha256;
+    }
     const existing = await this.info(sha256);
     if (existing) {
       await this.repairIfDamaged(existing, bytes);

@@ -198,6 +198,7 @@ export async function receiveMessage(ctx: ExchangeContext, req: ReceiveRequest):
             about: header,
             code,
             description: reason ? `${reason.vi} (${reason.en})` : 'Đã đến, chờ văn thư xử lý (arrived)',
+            timestamp: false,
           });
           return { recipient: r, code, bytes };
         })

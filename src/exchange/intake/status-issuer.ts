@@ -25,6 +25,12 @@ export interface StatusRequest {
   code: StatusCode;
   description?: string;
   staff?: StaffInfo;
+  /**
+   * Add an RFC 3161 signature timestamp (B-T) when a TSA is configured (default true). The automatic receipts
+   * (01/02) go without: one per package would double the TSA load and the receipt's time is proven by the
+   * hash-chained audit log, which is itself sealed by the TSA.
+   */
+  timestamp?: boolean;
 }
 
 /** Signed status packet bytes; NO_SERVICE_KEY when the service holds no seal key for `from`. */
@@ -46,8 +52,8 @@ export async function signedStatusPacket(ctx: ExchangeContext, r: StatusRequest)
     signer: seal.signer,
     // Revocation was just established by ensureSealUsable; validity and key usage are still checked here.
     revocationCheck: 'off',
-    level: ctx.tsaUrl ? 'B-T' : 'B-B',
-    ...(ctx.tsaUrl ? { tsaUrl: ctx.tsaUrl } : {}),
+    level: ctx.tsaUrl && r.timestamp !== false ? 'B-T' : 'B-B',
+    ...(ctx.tsaUrl && r.timestamp !== false ? { tsaUrl: ctx.tsaUrl } : {}),
     ...(ctx.network ? { network: ctx.network } : {}),
     now: at,
   });
