@@ -10,7 +10,6 @@
 //    "dss": {present, certs, ocsps, crls, vri, ocspsValid, certSubjects}}
 // Exit status: 0 when every file was parsed (the JSON says whether signatures are valid), 2 when a file could
 // not be read or parsed as a PDF, 64 on bad arguments.
-import java.io.ByteArrayInputStream;
 import java.io.File;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
