@@ -3,7 +3,7 @@
 // document timestamps (poppler 22 does not validate ETSI.RFC3161 timestamps: it lists them as "not yet
 // verified"), xmlsec1 for XAdES — and a file signed by other software (pdfsig itself) keeps its signature valid
 // in pdfsig after kyso extends it to B-LTA, and verifies TOTAL_PASSED offline in kyso.
-// (PDFBox, named in the issue, cannot be installed here: no Java runtime or Maven artifacts on this machine.)
+// PDFBox 2.0.27 + BouncyCastle (Debian) check the same kinds of files in pdfbox-interop.test.ts.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
