@@ -208,8 +208,23 @@ async function startExchange(
   ]);
   const redis = await resolveRedis(process.env);
   const tsaUrl = o.tsa ?? process.env.KYSO_TSA_URL ?? (pki ? `${pki.url}/tsa` : undefined);
+  // Delivery tuning for operators: retries and how fast a crashed worker's jobs are taken over.
+  const envInt = (name: string): number | undefined => {
+    const v = process.env[name];
+    if (v === undefined || v === '') return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new KysoError('INVALID_ARGUMENT', `${name} phải là số nguyên không âm: "${v}"`, `${name} must be a non-negative integer: "${v}"`);
+    return n;
+  };
+  const delivery = {
+    ...(envInt('KYSO_DELIVERY_ATTEMPTS') ? { attempts: envInt('KYSO_DELIVERY_ATTEMPTS')! } : {}),
+    ...(envInt('KYSO_DELIVERY_BACKOFF_MS') !== undefined ? { backoffMs: envInt('KYSO_DELIVERY_BACKOFF_MS')! } : {}),
+    ...(envInt('KYSO_DELIVERY_LOCK_MS') ? { lockDuration: envInt('KYSO_DELIVERY_LOCK_MS')! } : {}),
+    ...(envInt('KYSO_DELIVERY_STALLED_MS') ? { stalledInterval: envInt('KYSO_DELIVERY_STALLED_MS')! } : {}),
+  };
   return startExchangeRuntime({
     role,
+    delivery,
     database: databaseConfigFromEnv(process.env),
     redis,
     verify,

@@ -513,6 +513,9 @@ describe('a delivery worker killed mid-delivery (PostgreSQL, worker processes)',
       REDIS_URL: REDIS_TEST_URL,
       KYSO_REDIS_PREFIX: ex.prefix,
       KYSO_PKI_URL_REWRITE: '',
+      // The operator's takeover settings: a dead worker's job is taken over within seconds, not the default minute.
+      KYSO_DELIVERY_LOCK_MS: '5000',
+      KYSO_DELIVERY_STALLED_MS: '2000',
     };
     // The webhook takes the first POST and never answers it; later ones get 200 at once.
     hook.respond = (_hit, earlier) => (earlier === 0 ? 'hang' : { status: 200 });
@@ -533,7 +536,7 @@ describe('a delivery worker killed mid-delivery (PostgreSQL, worker processes)',
     // Another worker takes over once the dead one's lock expires (BullMQ stalled-job recovery).
     const second = await startWorkerProcess(env, cwd);
     workers.push(second);
-    await eventually(async () => (await getMessage(ex.rt.db, id))?.status === 'delivered', 100_000, 'delivery by the second worker');
+    await eventually(async () => (await getMessage(ex.rt.db, id))?.status === 'delivered', 30_000, 'delivery by the second worker (lock 5 s, stalled check 2 s)');
 
     const hits = hook.hits.filter((h) => h.messageId === id);
     // At most twice: the abandoned POST and the delivery (at-least-once; the receiver de-duplicates by the id).
