@@ -61,6 +61,8 @@ const KINDS: Partial<Record<ProblemCode, ProblemKind>> = {
   IDEMPOTENCY_MISMATCH: { status: 422, title: 'Idempotency-Key đã dùng cho yêu cầu khác', title_en: 'Idempotency-Key reused with a different request' },
   PACKAGE_REJECTED: { status: 422, title: 'Gói tin bị từ chối', title_en: 'Package rejected' },
   UNKNOWN_AGENCY: { status: 422, title: 'Cơ quan không có trong danh bạ', title_en: 'Unknown agency' },
+  // The working-day calendar of a year a deadline falls in has not been entered yet (an operator's task).
+  CALENDAR_YEAR_MISSING: { status: 503, title: 'Chưa có lịch làm việc của năm cần tính thời hạn', title_en: 'The working-day calendar for that year is missing' },
   DB_UNAVAILABLE: { status: 503, title: 'Cơ sở dữ liệu tạm thời không sẵn sàng', title_en: 'Database unavailable' },
   REDIS_UNAVAILABLE: { status: 503, title: 'Hàng đợi tạm thời không sẵn sàng', title_en: 'Queue unavailable' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Phương thức không được hỗ trợ', title_en: 'Method not allowed' },
