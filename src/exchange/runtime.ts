@@ -135,6 +135,7 @@ export async function startExchangeRuntime(config: RuntimeConfig): Promise<Excha
         source: new SqlMessageSource(db),
         blobs,
         audit: auditToDatabase(db),
+        auditWithSource: true,
         ...(config.delivery?.concurrency ? { concurrency: config.delivery.concurrency } : {}),
         ...(config.delivery?.pushTimeoutMs ? { pushTimeoutMs: config.delivery.pushTimeoutMs } : {}),
         ...(config.delivery?.lockDuration ? { lockDuration: config.delivery.lockDuration } : {}),

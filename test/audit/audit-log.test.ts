@@ -7,6 +7,7 @@ import {
   GENESIS_HASH,
   appendAudit,
   appendAuditInTx,
+  appendAuditManyInTx,
   entryHash,
   sealAuditLog,
   verifyAuditChain,
@@ -290,4 +291,43 @@ describe.each(BACKENDS)('audit chain on %s', (backend) => {
       expect(await count()).toBe(before);
     });
   });
+});
+
+describe.each(BACKENDS)('batched audit appends on %s', (backend) => {
+  let t: TestDatabase;
+  let other: TestDatabase | undefined;
+  let db: Database;
+  beforeAll(async () => {
+    t = await openTestDatabase(backend, { poolMax: 8 });
+    db = t.db;
+    await migrate(db);
+    if (backend === 'postgres') other = await openTestDatabase('postgres', { schema: db.schema, poolMax: 4 });
+  });
+  afterAll(async () => {
+    await other?.db.close();
+    await t?.dispose();
+  });
+
+  it('appends several entries at once (one step recording more than one event), in order, into the same chain', async () => {
+    const batch = await db.transaction((tx) => appendAuditManyInTx(tx, [event(201), event(202), event(203)]));
+    expect(batch.map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(batch[1]!.prevHash).toBe(batch[0]!.hash);
+    for (const e of batch) expect(e.hash).toBe(entryHash(e));
+    // Interleaved with single appends from another pool, the chain stays unbroken.
+    const targets = [db, other?.db ?? db];
+    await Promise.all(
+      Array.from({ length: 6 }, (_, k) =>
+        k % 2 ? appendAudit(targets[k % 2]!, event(210 + k)) : targets[k % 2]!.transaction((tx) => appendAuditManyInTx(tx, [event(220 + k), event(230 + k)])),
+      ),
+    );
+    // 3 (batch) + 3 singles + 3 batches of 2 = 12 entries.
+    await expectIntact(db, 12);
+    // A rolled-back batch leaves nothing.
+    await db.transaction(async (tx) => {
+      await appendAuditManyInTx(tx, [event(301), event(302)]);
+      throw new Error('rolled back');
+    }).catch(() => undefined);
+    await expectIntact(db, 12);
+  });
+
 });

@@ -74,6 +74,47 @@ export async function appendAuditInTx(tx: Queryable, event: AuditEvent): Promise
   return entry;
 }
 
+/**
+ * Appends several entries, in order, inside the caller's transaction with two statements whatever their number:
+ * one to take the head (the row lock), one multi-row INSERT that also moves the head. For steps that record more
+ * than one event at once (a delivery's attempt and its success, a receipt's message and its status packet).
+ */
+export async function appendAuditManyInTx(tx: Queryable, events: readonly AuditEvent[]): Promise<AuditEntry[]> {
+  if (events.length === 0) return [];
+  if (events.length === 1) return [await appendAuditInTx(tx, events[0]!)];
+  for (const e of events) checkEvent(e);
+  const head = (
+    await tx.query<{ seq: number; hash: string; at: Date }>(
+      "UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash, date_trunc('milliseconds', clock_timestamp()) AS at",
+    )
+  ).rows[0];
+  if (!head) throw new KysoError('DB_ERROR', 'Thiếu bảng đầu chuỗi kiểm toán (chưa chạy migration?)', 'The audit head row is missing (migrations not applied?)');
+  const entries: AuditEntry[] = [];
+  const params: unknown[] = [];
+  const rows: string[] = [];
+  let prev = { seq: head.seq, hash: head.hash };
+  for (const event of events) {
+    const detailsJson = JSON.stringify(event.details ?? {});
+    const details = JSON.parse(detailsJson) as AuditEntry['details'];
+    const unhashed = { seq: prev.seq + 1, at: head.at, actor: event.actor, action: event.action, subject: event.subject, documentSha256: event.documentSha256 ?? null, details, prevHash: prev.hash };
+    const entry: AuditEntry = { ...unhashed, hash: entryHash(unhashed) };
+    entries.push(entry);
+    const b = params.length;
+    rows.push(`($${b + 1}::bigint, $${b + 2}::timestamptz, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7}::jsonb, $${b + 8}, $${b + 9})`);
+    params.push(entry.seq, entry.at, entry.actor, entry.action, entry.subject, entry.documentSha256, detailsJson, entry.prevHash, entry.hash);
+    prev = entry;
+  }
+  const last = entries.at(-1)!;
+  params.push(last.seq, last.hash);
+  await tx.query(
+    `WITH entries AS (
+       INSERT INTO audit_log (seq, at, actor, action, subject, document_sha256, details, prev_hash, hash) VALUES ${rows.join(', ')} RETURNING seq)
+     UPDATE audit_head SET seq = $${params.length - 1}, hash = $${params.length} WHERE id = 1 AND EXISTS (SELECT 1 FROM entries)`,
+    params,
+  );
+  return entries;
+}
+
 /** Appends in a transaction of its own. */
 export function appendAudit(db: Database, event: AuditEvent): Promise<AuditEntry> {
   return db.transaction((tx) => appendAuditInTx(tx, event));

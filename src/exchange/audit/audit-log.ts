@@ -6,7 +6,7 @@
 //   audit-verify.ts  verifying the chain (edits, deletions, insertions, reordering)
 //   audit-seal.ts    sealing with a TSA and verifying the seals
 export { GENESIS_HASH, canonicalEntryBytes, entryHash, type AuditEntry, type AuditEvent } from './audit-entry.ts';
-export { appendAudit, appendAuditInTx } from './audit-append.ts';
+export { appendAudit, appendAuditInTx, appendAuditManyInTx } from './audit-append.ts';
 export { verifyAuditChain, type AuditMessage, type ChainVerification } from './audit-verify.ts';
 export { sealAuditLog, verifyAuditSeals, type AuditSeal, type SealOptions, type SealVerification } from './audit-seal.ts';
 export type { JsonObject, JsonValue } from './canonical-json.ts';

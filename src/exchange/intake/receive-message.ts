@@ -15,7 +15,7 @@ import { KysoError } from '../../errors.ts';
 import type { Queryable } from '../../store/database.ts';
 import type { ValidationReport } from '../../verify/report.ts';
 import { getAgency, type Agency } from '../agencies/agency-registry.ts';
-import { appendAuditInTx } from '../audit/audit-log.ts';
+import { appendAuditManyInTx, type AuditEvent } from '../audit/audit-log.ts';
 import type { EdxmlPackage, StatusCode } from '../edxml/model.ts';
 import { parseEdxml } from '../edxml/parse.ts';
 import { archiveDocument } from '../archive/archive.ts';
@@ -231,6 +231,8 @@ export async function receiveMessage(ctx: ExchangeContext, req: ReceiveRequest):
       if (prior && prior.businessType === 0) return { duplicate: true as const, prior };
     }
     const messages: Message[] = [];
+    // The receipt's audit entries (each message, each status packet issued) go in with one append.
+    const events: AuditEvent[] = [];
     let index = 0;
     for (const r of recipients) {
       index++;
@@ -253,7 +255,7 @@ export async function receiveMessage(ctx: ExchangeContext, req: ReceiveRequest):
       });
       if (!created) return { duplicate: true as const };
       messages.push(message);
-      await appendAuditInTx(tx, {
+      events.push({
         actor: req.actor,
         action: reason ? 'message.rejected' : 'message.received',
         subject: message.id,
@@ -286,7 +288,7 @@ export async function receiveMessage(ctx: ExchangeContext, req: ReceiveRequest):
         caseId: req.caseId ?? null,
       });
       receipts.push(message);
-      await appendAuditInTx(tx, {
+      events.push({
         actor: `system:receipt`,
         action: 'status.issued',
         subject: message.id,
@@ -294,6 +296,8 @@ export async function receiveMessage(ctx: ExchangeContext, req: ReceiveRequest):
         details: { code: p.code, from: p.recipient.id, to: req.sender, documentId: header!.DocumentId, about: messages.find((m) => m.toAgency === p.recipient.id)!.id },
       });
     }
+
+    await appendAuditManyInTx(tx, events);
 
     if (!reason) {
       if (status && original) await applyStatusToCase(tx, ctx, { status, original, actor: req.actor, at });

@@ -14,7 +14,7 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { KysoError } from '../../errors.ts';
 import type { Database, Queryable } from '../../store/database.ts';
-import { appendAudit, type AuditEvent } from '../audit/audit-log.ts';
+import { appendAudit, appendAuditManyInTx, type AuditEvent } from '../audit/audit-log.ts';
 import { assertDeliveryJobData, deliveryQueueName, type DeadLetter, type DeliveryJobData, type DeliveryQueues } from './delivery-queue.ts';
 
 export type MessageStatus = 'received' | 'rejected' | 'queued' | 'delivered' | 'acknowledged' | 'dead';
@@ -37,6 +37,11 @@ export interface DeliveryMessage {
 export interface MessageSource {
   load(messageId: string): Promise<DeliveryMessage | undefined>;
   setStatus(messageId: string, status: Extract<MessageStatus, 'queued' | 'delivered' | 'dead'>, reason?: string | null): Promise<void>;
+  /**
+   * Optional: marks the message delivered and records `events` in the audit log in one transaction (fewer round
+   * trips on the hot path, and the status and its audit entries can never disagree).
+   */
+  markDelivered?(messageId: string, events: readonly AuditEvent[]): Promise<void>;
 }
 
 /** The package bytes by SHA-256 (a BlobStore). */
@@ -57,7 +62,19 @@ const FINISHED: readonly MessageStatus[] = ['delivered', 'acknowledged'];
 
 /** The `messages` table joined with `agencies` (delivery mode, webhook). */
 export class SqlMessageSource implements MessageSource {
-  constructor(private readonly db: Queryable) {}
+  /** With a Database (not just a Queryable), deliveries are recorded in one transaction (markDelivered). */
+  constructor(private readonly db: Queryable | Database) {
+    if ('transaction' in db) {
+      const database = db;
+      this.markDelivered = (messageId, events) =>
+        database.transaction(async (tx) => {
+          await tx.query(`UPDATE messages SET status = 'delivered', status_reason = NULL, updated_at = now() WHERE id = $1 AND status NOT IN ('acknowledged', 'rejected')`, [messageId]);
+          await appendAuditManyInTx(tx, events);
+        });
+    }
+  }
+
+  markDelivered?: (messageId: string, events: readonly AuditEvent[]) => Promise<void>;
 
   async load(messageId: string): Promise<DeliveryMessage | undefined> {
     const r = await this.db.query<{ id: string; to_agency: string; package_blob: string; status: MessageStatus; delivery_mode: 'push' | 'pull'; webhook_url: string | null; media_type: string }>(
@@ -87,6 +104,11 @@ export interface DeliveryWorkerOptions {
   blobs: PackageSource;
   /** Default: no audit (tests, benchmarks). The service passes auditToDatabase(db). */
   audit?: AuditSink;
+  /**
+   * The audit sink writes to the source's database (the service: auditToDatabase(db) with SqlMessageSource(db)):
+   * a successful delivery then records its status and audit entries in one transaction (source.markDelivered).
+   */
+  auditWithSource?: boolean;
   /** Jobs in flight per agency queue (default 10). */
   concurrency?: number;
   /** Push: abort the POST after this long (default 15 s); a timeout is a failed attempt. */
@@ -222,20 +244,28 @@ export class DeliveryWorker {
       throw new AttemptFailed(reason, failedStatus);
     }
 
-    await this.audit({
+    const attemptEvent: Omit<AuditEvent, 'actor'> = {
       action: 'delivery.attempt',
       subject: messageId,
       documentSha256: msg.packageSha256,
       details: { agency: agencyId, mode: msg.mode, attempt, maxAttempts, ok: true, ...(httpStatus !== undefined ? { httpStatus } : {}) },
-    });
-    await source.setStatus(messageId, 'delivered', null);
-    await this.opts.queues.clearDead(messageId);
-    await this.audit({
+    };
+    const deliveredEvent: Omit<AuditEvent, 'actor'> = {
       action: 'delivery.delivered',
       subject: messageId,
       documentSha256: msg.packageSha256,
       details: { agency: agencyId, mode: msg.mode, attempt, ...(httpStatus !== undefined ? { httpStatus } : {}) },
-    });
+    };
+    if (this.opts.auditWithSource && this.opts.audit && source.markDelivered) {
+      // Status and both audit entries in one transaction.
+      await source.markDelivered(messageId, [attemptEvent, deliveredEvent].map((e) => ({ actor: 'worker', ...e })));
+      await this.opts.queues.clearDead(messageId);
+    } else {
+      await this.audit(attemptEvent);
+      await source.setStatus(messageId, 'delivered', null);
+      await this.opts.queues.clearDead(messageId);
+      await this.audit(deliveredEvent);
+    }
     return { outcome: 'delivered', mode: msg.mode, ...(httpStatus !== undefined ? { httpStatus } : {}) };
   }
 
