@@ -146,10 +146,24 @@ function revokedProblem(time: Date, reason: RevocationReason | undefined, source
   };
 }
 
+// A signer's certificate is the same read-only array for every signature it makes (a seal signs every receipt):
+// decode it once. Keyed weakly by that array; a certificate given as text is parsed each time.
+const signerCertificates = new WeakMap<Uint8Array, ReturnType<typeof parseCertificate>>();
+
+function signerCertificate(c: SigningCertificateRef['certificate']): ReturnType<typeof parseCertificate> {
+  if (!(c instanceof Uint8Array)) return parseCertificate(c);
+  let parsed = signerCertificates.get(c);
+  if (!parsed) {
+    parsed = parseCertificate(c);
+    signerCertificates.set(c, parsed);
+  }
+  return parsed;
+}
+
 /** Checks the signing certificate and returns every finding; never throws for certificate problems. */
 export async function checkSigningCertificate(ref: SigningCertificateRef, opts: CertStatusOptions): Promise<CertStatusResult> {
   const at = opts.at ?? new Date();
-  const cert = parseCertificate(ref.certificate);
+  const cert = signerCertificate(ref.certificate);
   const problems = [...validityProblems(cert, at), ...keyUsageProblems(cert)];
   const warnings: CertProblem[] = [];
   const result = (revocation: RevocationSummary, extra: Partial<CertStatusResult> = {}): CertStatusResult => ({
