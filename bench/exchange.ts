@@ -565,7 +565,7 @@ async function main(): Promise<void> {
 
     const ceiling = rows[0]!.perS;
     console.log(`\nkyso exchange bench — Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, PostgreSQL ${new URL(DATABASE_URL).host}, Redis ${new URL(REDIS_URL).host}${QUICK ? ', --quick' : ''}`);
-    console.log(`inputs: ${built} signed packages built in ${(buildMs / 1000).toFixed(1)} s between phases (not timed); kyso serve (role all, receipts B-T via the PKI child's TSA); load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
+    console.log(`inputs: ${built} signed packages built in ${(buildMs / 1000).toFixed(1)} s between phases (not timed); kyso serve (role all, automatic receipts B-B, the PKI child as TSA/OCSP); load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
     console.log('| Scenario | Messages | Delivered/s | vs raw BullMQ | Accepted/s | Answer p50 ms | p50 ms | p95 ms | p99 ms | CPU ms per message |');
     console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
     for (const r of rows) {
