@@ -9,8 +9,9 @@
 // anything; the package's own content and signature are what the receiver trusts. A package signed without the
 // trace filter (by kyso before it existed, or by another signer) covers its TraceHeaders: appending one breaks
 // that signature, as it always did.
-import type { Document, Element, Node } from '@xmldom/xmldom';
+import type { Document, Element } from '@xmldom/xmldom';
 import { KysoError } from '../../errors.ts';
+import { elementOrdinal, elementSpan, expandEmptyElement, type ElementSpan } from '../../xml/element-span.ts';
 import { parseXmlSafely } from '../../xml/safe-parser.ts';
 import { assertAgencyId, formatEdxmlTimestamp, parseEdxmlTimestamp } from './identifiers.ts';
 import { TraceHeaderSchema, type TraceHeader } from './model.ts';
@@ -62,7 +63,7 @@ export function appendTraceHeader(packageBytes: Uint8Array, hop: TraceHop): Uint
         // `<p:TraceHeaderList/>` — a list holding no element at all is subtracted by the trace filter as a whole.
         at = s.start;
         replace = s.end - s.start;
-        insert = `${text.slice(s.start, s.openEnd - 2).replace(/\s+$/, '')}>${entry(list.prefix)}</${list.tagName}>`;
+        insert = expandEmptyElement(text, s, entry(list.prefix));
       } else {
         at = s.openEnd;
         insert = entry(list.prefix);
@@ -127,78 +128,10 @@ function readTrace(e: EdxmlElements): TraceHeader[] {
 // ---------------------------------------------------------------------------------------------------------------
 // Where an element of the parsed DOM is in the text it was parsed from
 
-interface Span {
-  /** Offset of `<` of the start tag. */
-  start: number;
-  /** Offset just after the start tag's `>`. */
-  openEnd: number;
-  /** Offset just after the end tag's `>` (= openEnd for an empty-element tag). */
-  end: number;
-  empty: boolean;
-}
-
-/** Position of `el` among the document's elements in document order (0 = the document element). */
-function documentOrder(doc: Document, el: Element): number {
-  let i = 0;
-  const stack: Node[] = [doc.documentElement!];
-  while (stack.length) {
-    const n = stack.pop()!;
-    if (n === el) return i;
-    i++;
-    for (let c = n.lastChild; c; c = c.previousSibling) if (c.nodeType === 1) stack.push(c);
-  }
-  throw invalid('phần tử không thuộc tài liệu', 'element not in the document');
-}
-
-/**
- * The text span of `el`: a lexical scan of `text` (already known to be well-formed: it parsed) over comments,
- * CDATA, processing instructions and tags (quoted attribute values may hold `>`), counting start tags in document
- * order as the DOM does.
- */
-function spanOf(text: string, doc: Document, el: Element): Span {
-  const index = documentOrder(doc, el);
-  const fail = (): never => {
-    throw new KysoError('XML_MALFORMED', 'Không xác định được vị trí phần tử trong tài liệu', 'Cannot locate the element in the document text');
-  };
-  let pos = 0;
-  let count = -1;
-  const open: { index: number; start: number; openEnd: number }[] = [];
-  for (;;) {
-    const lt = text.indexOf('<', pos);
-    if (lt < 0) return fail();
-    const next = text.charCodeAt(lt + 1);
-    if (next === 0x21 /* ! */) {
-      if (text.startsWith('<!--', lt)) pos = text.indexOf('-->', lt + 4) + 3;
-      else if (text.startsWith('<![CDATA[', lt)) pos = text.indexOf(']]>', lt + 9) + 3;
-      else return fail(); // DOCTYPE: refused by the parser already
-      if (pos < 3) return fail();
-    } else if (next === 0x3f /* ? */) {
-      pos = text.indexOf('?>', lt + 2) + 2;
-      if (pos < 2) return fail();
-    } else if (next === 0x2f /* / */) {
-      const gt = text.indexOf('>', lt);
-      if (gt < 0) return fail();
-      const o = open.pop();
-      if (!o) return fail();
-      if (o.index === index) return { start: o.start, openEnd: o.openEnd, end: gt + 1, empty: false };
-      pos = gt + 1;
-    } else {
-      let i = lt + 1;
-      for (; i < text.length; i++) {
-        const ch = text.charCodeAt(i);
-        if (ch === 0x3e /* > */) break;
-        if (ch === 0x22 || ch === 0x27) {
-          i = text.indexOf(ch === 0x22 ? '"' : "'", i + 1);
-          if (i < 0) return fail();
-        }
-      }
-      if (i >= text.length) return fail();
-      count++;
-      const empty = text.charCodeAt(i - 1) === 0x2f;
-      if (empty) {
-        if (count === index) return { start: lt, openEnd: i + 1, end: i + 1, empty: true };
-      } else open.push({ index: count, start: lt, openEnd: i + 1 });
-      pos = i + 1;
-    }
-  }
+function spanOf(text: string, doc: Document, el: Element): ElementSpan {
+  const ordinal = elementOrdinal(doc, el);
+  if (ordinal < 0) throw invalid('phần tử không thuộc tài liệu', 'element not in the document');
+  const span = elementSpan(text, ordinal);
+  if (!span) throw new KysoError('XML_MALFORMED', 'Không xác định được vị trí phần tử trong tài liệu', 'Cannot locate the element in the document text');
+  return span;
 }

@@ -25,6 +25,7 @@ import { nodeDigestName, type DigestAlgorithm, type KeyType, type SignatureSchem
 import { requestTimestamp } from '../../pki/tsp-client.ts';
 import { isoVn } from '../../util/vn-time.ts';
 import { C14N, canonicalize, canonicalizeTo } from '../../xml/c14n.ts';
+import { elementOrdinal, elementSpan, expandEmptyElement } from '../../xml/element-span.ts';
 import { parseXmlSafely } from '../../xml/safe-parser.ts';
 import { DIGEST_URI, ecdsaDerToRaw, edxmlTraceLayout, edxmlTraceSubtrees, edxmlTraceXPath, EDXML_TRACE_PREFIX, indexIds, NS, SIGNED_PROPERTIES_TYPE, signatureMethodUri, TRANSFORM } from '../../xml/xmldsig.ts';
 
@@ -216,67 +217,19 @@ function escapeXml(s: string): string {
 
 /** Position of `el` among the document's elements in document order (0 = the document element). */
 export function elementIndex(doc: Document, el: Element): number {
-  let i = 0;
-  const stack: Element[] = [doc.documentElement!];
-  while (stack.length) {
-    const e = stack.pop()!;
-    if (e === el) return i;
-    i++;
-    for (let c = e.lastChild; c; c = c.previousSibling) if (c.nodeType === 1) stack.push(c as Element);
-  }
-  throw invalid('Phần tử cha không thuộc tài liệu cần ký', 'The parent element does not belong to the document being signed');
+  const i = elementOrdinal(doc, el);
+  if (i < 0) throw invalid('Phần tử cha không thuộc tài liệu cần ký', 'The parent element does not belong to the document being signed');
+  return i;
 }
 
 /**
  * Inserts `fragment` as the last child of the `index`-th element (document order) of `text`, which is already
- * known to be well-formed (it was parsed): a lexical scan over comments, CDATA, PIs and tags (quoted attribute
- * values may hold '>') finds that element's end tag, or turns its empty-element tag into a start/end pair.
+ * known to be well-formed (it was parsed): just before that element's end tag, or its empty-element tag turned
+ * into a start/end pair.
  */
 export function splice(text: string, index: number, fragment: string): string {
-  let pos = 0;
-  let count = -1;
-  const open: number[] = [];
-  const fail = (): never => {
-    throw new KysoError('XML_MALFORMED', 'Không xác định được vị trí đặt chữ ký trong tài liệu', 'Cannot locate where to insert the signature');
-  };
-  for (;;) {
-    const lt = text.indexOf('<', pos);
-    if (lt < 0) return fail();
-    const next = text.charCodeAt(lt + 1);
-    if (next === 0x21 /* ! */) {
-      if (text.startsWith('<!--', lt)) pos = text.indexOf('-->', lt + 4) + 3;
-      else if (text.startsWith('<![CDATA[', lt)) pos = text.indexOf(']]>', lt + 9) + 3;
-      else return fail(); // DOCTYPE: refused by the parser already
-      if (pos < 3) return fail();
-    } else if (next === 0x3f /* ? */) {
-      pos = text.indexOf('?>', lt + 2) + 2;
-      if (pos < 2) return fail();
-    } else if (next === 0x2f /* / */) {
-      const gt = text.indexOf('>', lt);
-      if (gt < 0) return fail();
-      if (open.pop() === index) return text.slice(0, lt) + fragment + text.slice(lt);
-      pos = gt + 1;
-    } else {
-      let i = lt + 1;
-      for (; i < text.length; i++) {
-        const ch = text.charCodeAt(i);
-        if (ch === 0x3e /* > */) break;
-        if (ch === 0x22 || ch === 0x27) {
-          i = text.indexOf(ch === 0x22 ? '"' : "'", i + 1);
-          if (i < 0) return fail();
-        }
-      }
-      if (i >= text.length) return fail();
-      count++;
-      const empty = text.charCodeAt(i - 1) === 0x2f;
-      if (count === index && empty) {
-        const name = /^[^\s/>]+/.exec(text.slice(lt + 1, i))![0];
-        let end = i - 1;
-        while (/\s/.test(text[end - 1]!)) end--;
-        return `${text.slice(0, end)}>${fragment}</${name}>${text.slice(i + 1)}`;
-      }
-      if (!empty) open.push(count);
-      pos = i + 1;
-    }
-  }
+  const span = elementSpan(text, index);
+  if (!span) throw new KysoError('XML_MALFORMED', 'Không xác định được vị trí đặt chữ ký trong tài liệu', 'Cannot locate where to insert the signature');
+  if (span.empty) return text.slice(0, span.start) + expandEmptyElement(text, span, fragment) + text.slice(span.end);
+  return text.slice(0, span.closeStart) + fragment + text.slice(span.closeStart);
 }
