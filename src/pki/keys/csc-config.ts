@@ -2,7 +2,7 @@
 //   url=https://rs.example.vn/csc/v2;client-id=kyso;client-secret-env=CSC_SECRET;credential=seal-01;pin-env=CSC_PIN
 // As for PKCS#11, secrets are never in the reference itself: they come from environment variables or files.
 import { KysoError } from '../../errors.ts';
-import type { PinSource } from './pkcs11-config.ts';
+import { referenceFields, referenceSecret, type PinSource } from './key-reference.ts';
 
 /** Environment variable read for the OAuth2 client secret when the reference names no other source. */
 export const DEFAULT_CLIENT_SECRET_ENV = 'KYSO_CSC_CLIENT_SECRET';
@@ -40,13 +40,6 @@ const KEYS = new Set([
   'timeout',
 ]);
 
-function source(fields: Map<string, string>, name: string): PinSource | undefined {
-  const env = fields.get(`${name}-env`);
-  const file = fields.get(`${name}-file`);
-  if (env && file) throw invalid(`Chỉ dùng một trong ${name}-env và ${name}-file`, `Use only one of ${name}-env and ${name}-file`);
-  return env ? { env } : file ? { file } : undefined;
-}
-
 function httpUrl(name: string, v: string): string {
   let u: URL;
   try {
@@ -60,32 +53,27 @@ function httpUrl(name: string, v: string): string {
 
 /** Parses `url=...;client-id=...;client-secret-env=VAR|client-secret-file=PATH;credential=ID;pin-env|pin-file;otp-env|otp-file;token-url=URL;timeout=S`. */
 export function parseCscReference(spec: string): CscKeyReference {
-  const fields = new Map<string, string>();
-  for (const part of spec.split(';')) {
-    if (part.trim() === '') continue;
-    const eq = part.indexOf('=');
-    const name = (eq < 0 ? part : part.slice(0, eq)).trim().toLowerCase();
-    const value = eq < 0 ? '' : part.slice(eq + 1).trim();
-    if (name === 'pin' || name === 'client-secret' || name === 'otp') {
-      throw invalid(
-        `Không ghi ${name} trong tham chiếu khóa: dùng ${name}-env=BIẾN hoặc ${name}-file=TỆP`,
-        `Do not put ${name} in the key reference: use ${name}-env=VAR or ${name}-file=PATH`,
-      );
-    }
-    if (!KEYS.has(name)) throw invalid(`Tham chiếu CSC có khóa lạ "${name}"`, `Unknown field "${name}" in the CSC reference (known: ${[...KEYS].join(', ')})`);
-    if (value === '') throw invalid(`Tham chiếu CSC: "${name}" không có giá trị`, `CSC reference: "${name}" has no value`);
-    fields.set(name, value);
-  }
+  const fields = referenceFields(spec, {
+    kind: 'CSC',
+    known: KEYS,
+    secretField: (name) =>
+      name === 'pin' || name === 'client-secret' || name === 'otp'
+        ? invalid(
+            `Không ghi ${name} trong tham chiếu khóa: dùng ${name}-env=BIẾN hoặc ${name}-file=TỆP`,
+            `Do not put ${name} in the key reference: use ${name}-env=VAR or ${name}-file=PATH`,
+          )
+        : undefined,
+  });
   const url = fields.get('url');
   const clientId = fields.get('client-id');
   if (!url || !clientId) throw invalid('Tham chiếu CSC cần url= và client-id=', 'The CSC reference needs url= and client-id=');
   const ref: CscKeyReference = {
     url: httpUrl('url', url),
     clientId,
-    clientSecret: source(fields, 'client-secret') ?? { env: DEFAULT_CLIENT_SECRET_ENV },
+    clientSecret: referenceSecret(fields, 'client-secret') ?? { env: DEFAULT_CLIENT_SECRET_ENV },
     credential: fields.get('credential'),
-    pin: source(fields, 'pin'),
-    otp: source(fields, 'otp'),
+    pin: referenceSecret(fields, 'pin'),
+    otp: referenceSecret(fields, 'otp'),
   };
   const tokenUrl = fields.get('token-url');
   if (tokenUrl) ref.tokenUrl = httpUrl('token-url', tokenUrl);

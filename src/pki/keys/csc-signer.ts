@@ -9,7 +9,7 @@ import type { KeyType, SignatureAlgorithm, Signer } from '../signer.ts';
 import { cscSignAlgorithm } from './csc-algorithms.ts';
 import { CscClient, CscHttpError } from './csc-client.ts';
 import { parseCscReference, type CscKeyReference } from './csc-config.ts';
-import { resolvePin } from './pkcs11-config.ts';
+import { resolvePin } from './key-reference.ts';
 import { ecdsaRawToDer, isDerEcdsaSignature } from './pkcs11-mechanism.ts';
 
 export interface CscSignerOptions {

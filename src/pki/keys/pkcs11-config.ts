@@ -2,13 +2,11 @@
 //   module=/usr/lib/softhsm/libsofthsm2.so;token=KYSO;key=vpcp-seal;pin-env=SEAL_PIN
 // The PIN itself never appears in the reference (it would end up in shell history and process lists): it comes
 // from an environment variable (pin-env, default KYSO_PKCS11_PIN) or a file (pin-file).
-import { readFileSync } from 'node:fs';
 import { KysoError } from '../../errors.ts';
+import { referenceFields, referenceSecret, type PinSource } from './key-reference.ts';
 
 /** Environment variable read for the PIN when the reference names neither pin-env nor pin-file. */
 export const DEFAULT_PIN_ENV = 'KYSO_PKCS11_PIN';
-
-export type PinSource = { env: string } | { file: string };
 
 export interface Pkcs11KeyReference {
   /** Path of the PKCS#11 module (shared library) of the token or HSM vendor. */
@@ -38,35 +36,26 @@ const KEYS = new Set(['module', 'token', 'slot', 'key', 'id', 'pin-env', 'pin-fi
 
 /** Parses `module=...;token=...;key=...|id=HEX;pin-env=VAR|pin-file=PATH;slot=N;cert=PEM;chain=PEM;pool=N;hash=host|token`. */
 export function parsePkcs11Reference(spec: string): Pkcs11KeyReference {
-  const fields = new Map<string, string>();
-  for (const part of spec.split(';')) {
-    if (part.trim() === '') continue;
-    const eq = part.indexOf('=');
-    const name = (eq < 0 ? part : part.slice(0, eq)).trim().toLowerCase();
-    const value = eq < 0 ? '' : part.slice(eq + 1).trim();
-    if (name === 'pin') {
-      throw invalid(
-        'Không ghi mã PIN trong tham chiếu khóa: dùng pin-env=BIẾN hoặc pin-file=TỆP (hoặc biến KYSO_PKCS11_PIN)',
-        'Do not put the PIN in the key reference: use pin-env=VAR or pin-file=PATH (or KYSO_PKCS11_PIN)',
-      );
-    }
-    if (!KEYS.has(name)) {
-      throw invalid(`Tham chiếu PKCS#11 có khóa lạ "${name}"`, `Unknown field "${name}" in the PKCS#11 reference (known: ${[...KEYS].join(', ')})`);
-    }
-    if (value === '') throw invalid(`Tham chiếu PKCS#11: "${name}" không có giá trị`, `PKCS#11 reference: "${name}" has no value`);
-    if (fields.has(name)) throw invalid(`Tham chiếu PKCS#11: "${name}" xuất hiện hai lần`, `PKCS#11 reference: "${name}" appears twice`);
-    fields.set(name, value);
-  }
+  const fields = referenceFields(spec, {
+    kind: 'PKCS#11',
+    known: KEYS,
+    rejectRepeats: true,
+    secretField: (name) =>
+      name === 'pin'
+        ? invalid(
+            'Không ghi mã PIN trong tham chiếu khóa: dùng pin-env=BIẾN hoặc pin-file=TỆP (hoặc biến KYSO_PKCS11_PIN)',
+            'Do not put the PIN in the key reference: use pin-env=VAR or pin-file=PATH (or KYSO_PKCS11_PIN)',
+          )
+        : undefined,
+  });
   const module = fields.get('module');
   if (!module) throw invalid('Tham chiếu PKCS#11 thiếu module=ĐƯỜNG_DẪN_THƯ_VIỆN', 'The PKCS#11 reference needs module=PATH_OF_THE_LIBRARY');
-  if (fields.has('pin-env') && fields.has('pin-file')) {
-    throw invalid('Chỉ dùng một trong pin-env và pin-file', 'Use only one of pin-env and pin-file');
-  }
+  const pin = referenceSecret(fields, 'pin') ?? { env: DEFAULT_PIN_ENV };
   const ref: Pkcs11KeyReference = {
     module,
     token: fields.get('token'),
     keyLabel: fields.get('key'),
-    pin: fields.has('pin-file') ? { file: fields.get('pin-file')! } : { env: fields.get('pin-env') ?? DEFAULT_PIN_ENV },
+    pin,
     certificate: fields.get('cert'),
     chain: fields.get('chain'),
   };
@@ -93,31 +82,4 @@ export function parsePkcs11Reference(spec: string): Pkcs11KeyReference {
     ref.hashOnToken = hash === 'token';
   }
   return ref;
-}
-
-/** A secret named by a reference: the PIN here, a client secret or OTP for remote signing. */
-export interface SecretName {
-  vi: string;
-  en: string;
-}
-
-/** Reads the PIN (or another secret) from where the reference says; a missing variable or unreadable file is the user's to fix. */
-export function resolvePin(source: PinSource, env: NodeJS.ProcessEnv = process.env, what: SecretName = { vi: 'mã PIN', en: 'PIN' }): string {
-  if ('env' in source) {
-    const v = env[source.env];
-    if (v === undefined || v === '') {
-      throw invalid(`Chưa đặt ${what.vi}: biến môi trường ${source.env} trống`, `No ${what.en}: environment variable ${source.env} is not set`);
-    }
-    return v;
-  }
-  let text: string;
-  try {
-    text = readFileSync(source.file, 'utf8');
-  } catch (e) {
-    throw new KysoError('IO', `Không đọc được tệp ${what.vi} ${source.file}`, `Cannot read the ${what.en} file ${source.file}`, { cause: e });
-  }
-  // A trailing newline comes from `echo PIN > file`; it is never part of the secret.
-  const value = text.replace(/\r?\n$/, '');
-  if (value === '') throw invalid(`Tệp ${what.vi} ${source.file} trống`, `The ${what.en} file ${source.file} is empty`);
-  return value;
 }

@@ -13,7 +13,9 @@ import { KysoError } from '../../errors.ts';
 import type { Signer } from '../signer.ts';
 import { CscSigner } from './csc-signer.ts';
 import { KeyObjectSigner } from './key-object-signer.ts';
-import { parsePkcs11Reference, resolvePin, type PinSource, type Pkcs11KeyReference } from './pkcs11-config.ts';
+import { DEFAULT_CLIENT_SECRET_ENV } from './csc-config.ts';
+import { resolvePin, secretSource } from './key-reference.ts';
+import { DEFAULT_PIN_ENV, parsePkcs11Reference, type Pkcs11KeyReference } from './pkcs11-config.ts';
 import { Pkcs11Signer } from './pkcs11-signer.ts';
 
 /** A PKCS#12 file (software key: demos, tests, servers allowed to hold a key in memory). */
@@ -137,8 +139,6 @@ export function parseKeySpec(value: unknown): KeySpec {
   return spec;
 }
 
-const sourceOf = (env: string | undefined, file: string | undefined): PinSource | undefined => (env ? { env } : file ? { file } : undefined);
-
 function pkcs11Reference(s: Pkcs11KeySpec): Pkcs11KeyReference {
   if (s.reference) return parsePkcs11Reference(s.reference);
   return {
@@ -147,7 +147,7 @@ function pkcs11Reference(s: Pkcs11KeySpec): Pkcs11KeyReference {
     slot: s.slot === undefined ? undefined : BigInt(s.slot),
     keyLabel: s.key,
     keyId: s.id?.toLowerCase(),
-    pin: sourceOf(s.pinEnv, s.pinFile) ?? { env: 'KYSO_PKCS11_PIN' },
+    pin: secretSource(s.pinEnv, s.pinFile) ?? { env: DEFAULT_PIN_ENV },
     certificate: s.certificate,
     chain: s.chain,
     poolSize: s.poolSize,
@@ -163,7 +163,7 @@ export async function loadSignerFromSpec(spec: KeySpec | unknown, env: NodeJS.Pr
   const s = parseKeySpec(spec);
   switch (s.type) {
     case 'pkcs12': {
-      const source = sourceOf(s.passwordEnv, s.passwordFile);
+      const source = secretSource(s.passwordEnv, s.passwordFile);
       const password = s.password ?? (source ? resolvePin(source, env, { vi: 'mật khẩu PKCS#12', en: 'PKCS#12 password' }) : undefined);
       if (password === undefined) {
         throw new KysoError('INVALID_ARGUMENT', 'Tham chiếu PKCS#12 thiếu mật khẩu (passwordEnv hoặc passwordFile)', 'The pkcs12 key reference has no password (passwordEnv or passwordFile)');
@@ -180,10 +180,10 @@ export async function loadSignerFromSpec(spec: KeySpec | unknown, env: NodeJS.Pr
           url: s.url.replace(/\/+$/, ''),
           tokenUrl: s.tokenUrl,
           clientId: s.clientId,
-          clientSecret: sourceOf(s.clientSecretEnv, s.clientSecretFile) ?? { env: 'KYSO_CSC_CLIENT_SECRET' },
+          clientSecret: secretSource(s.clientSecretEnv, s.clientSecretFile) ?? { env: DEFAULT_CLIENT_SECRET_ENV },
           credential: s.credential,
-          pin: sourceOf(s.pinEnv, s.pinFile),
-          otp: sourceOf(s.otpEnv, s.otpFile),
+          pin: secretSource(s.pinEnv, s.pinFile),
+          otp: secretSource(s.otpEnv, s.otpFile),
           timeoutMs: s.timeoutSeconds === undefined ? undefined : s.timeoutSeconds * 1000,
         },
         env,
