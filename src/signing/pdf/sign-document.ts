@@ -27,13 +27,8 @@ export interface AppearanceRequest {
   stampCase?: StampCase;
 }
 
-export interface SignDocumentRequest {
-  signer: Signer;
-  level?: PadesLevel;
-  tsaUrl?: string;
-  network?: PkiNetworkOptions;
-  /** 'prefer' (default): refuse revoked, warn when status cannot be determined; 'require': refuse then too. */
-  revocationCheck?: 'require' | 'prefer' | 'off';
+/** Where and how the new signature shows, and what its dictionary says: one-step and two-phase signing alike. */
+export interface SignatureFieldOptions {
   appearance?: AppearanceRequest;
   /** 0-based page for the widget; the text stamp always goes on page 1 (Decree 30 §4). */
   page?: number;
@@ -42,10 +37,19 @@ export interface SignDocumentRequest {
   reason?: string;
   location?: string;
   contactInfo?: string;
-  digest?: DigestAlgorithm;
-  scheme?: SignatureScheme;
   /** Signing time for /M and the stamp text (default now). */
   now?: Date;
+}
+
+export interface SignDocumentRequest extends SignatureFieldOptions {
+  signer: Signer;
+  level?: PadesLevel;
+  tsaUrl?: string;
+  network?: PkiNetworkOptions;
+  /** 'prefer' (default): refuse revoked, warn when status cannot be determined; 'require': refuse then too. */
+  revocationCheck?: 'require' | 'prefer' | 'off';
+  digest?: DigestAlgorithm;
+  scheme?: SignatureScheme;
 }
 
 export type { Notice } from '../certificate-precheck.ts';
@@ -56,26 +60,40 @@ export interface SignDocumentResult {
   warnings: Notice[];
 }
 
-function appearanceSpec(a: AppearanceRequest | undefined, at: Date): AppearanceSpec {
+/** Which words the appearance errors use: the CLI's option names, or plain words (HTTP, two-phase sessions). */
+export type AppearanceWording = 'cli' | 'plain';
+
+const APPEARANCE_WORDS = {
+  cli: {
+    image: { vi: ' (--image)', en: ' (--image)' },
+    stamp: {
+      vi: 'Dấu văn bản cần số, ký hiệu văn bản (--number) hoặc hình thức sao và tên cơ quan (--copy-form, --agency)',
+      en: 'The text stamp needs the document number and symbol (--number) or the copy form and agency (--copy-form, --agency)',
+    },
+  },
+  plain: {
+    image: { vi: '', en: '' },
+    stamp: {
+      vi: 'Dấu văn bản cần số, ký hiệu văn bản hoặc hình thức sao và tên cơ quan',
+      en: 'The text stamp needs the document number and symbol, or the copy form and agency',
+    },
+  },
+} as const;
+
+/** The Decree 30 appearance of a request (the choices `kyso sign` offers). */
+export function appearanceSpecOf(a: AppearanceRequest | undefined, at: Date, wording: AppearanceWording = 'plain'): AppearanceSpec {
   if (!a || a.kind === 'none') return { kind: 'none' };
+  const w = APPEARANCE_WORDS[wording];
   if (a.kind === 'signer' || a.kind === 'seal') {
     if (!a.image) {
-      throw new KysoError('INVALID_ARGUMENT', `Hình thức hiển thị "${a.kind}" cần ảnh PNG (--image)`, `Appearance "${a.kind}" needs a PNG image (--image)`);
+      throw new KysoError('INVALID_ARGUMENT', `Hình thức hiển thị "${a.kind}" cần ảnh PNG${w.image.vi}`, `Appearance "${a.kind}" needs a PNG image${w.image.en}`);
     }
-    return a.kind === 'signer' ? { kind: 'signer', image: a.image, rect: a.rect } : { kind: 'seal', image: a.image, rect: a.rect };
+    return { kind: a.kind, image: a.image, rect: a.rect };
   }
   const opts = { case: a.stampCase, timePattern: a.timePattern };
-  let lines: string[];
-  if (a.copyForm) lines = copyStampLines(a.copyForm, a.agencyName ?? '', at, opts);
-  else if (a.numberSymbol) lines = attachmentStampLines(a.numberSymbol, at, opts);
-  else {
-    throw new KysoError(
-      'INVALID_ARGUMENT',
-      'Dấu văn bản cần số, ký hiệu văn bản (--number) hoặc hình thức sao và tên cơ quan (--copy-form, --agency)',
-      'The text stamp needs the document number and symbol (--number) or the copy form and agency (--copy-form, --agency)',
-    );
-  }
-  return { kind: 'stamp', lines };
+  if (a.copyForm) return { kind: 'stamp', lines: copyStampLines(a.copyForm, a.agencyName ?? '', at, opts) };
+  if (a.numberSymbol) return { kind: 'stamp', lines: attachmentStampLines(a.numberSymbol, at, opts) };
+  throw new KysoError('INVALID_ARGUMENT', w.stamp.vi, w.stamp.en);
 }
 
 export async function signDocument(pdf: Uint8Array, r: SignDocumentRequest): Promise<SignDocumentResult> {
@@ -87,7 +105,7 @@ export async function signDocument(pdf: Uint8Array, r: SignDocumentRequest): Pro
   if (level !== 'B-B' && !r.tsaUrl) {
     throw new KysoError('INVALID_ARGUMENT', `Mức ${level} cần địa chỉ máy chủ dấu thời gian (--tsa)`, `Level ${level} needs a timestamp authority URL (--tsa)`);
   }
-  const spec = appearanceSpec(r.appearance, now);
+  const spec = appearanceSpecOf(r.appearance, now, 'cli');
   let bytes = await signPdf(pdf, {
     signer: r.signer,
     level,

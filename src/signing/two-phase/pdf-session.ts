@@ -21,12 +21,10 @@ import type { Notice } from '../certificate-precheck.ts';
 import { addArchiveTimestamp, addValidationData } from '../pdf/ltv.ts';
 import { embedSignature, openForSigning, prepareSignature, type PadesLevel, type PreparedPdf } from '../pdf/pades.ts';
 import { appearanceBuilder } from '../pdf/placement.ts';
-import type { AppearanceRequest } from '../pdf/sign-document.ts';
-import { attachmentStampLines, copyStampLines } from '../pdf/appearance/stamp-text.ts';
-import type { AppearanceSpec } from '../pdf/appearance/types.ts';
+import { appearanceSpecOf, type SignatureFieldOptions } from '../pdf/sign-document.ts';
 import { certificateKey, checkSignatureValue } from './signature-value.ts';
 
-export interface StartPdfOptions {
+export interface StartPdfOptions extends SignatureFieldOptions {
   /** DER of the signer's certificate: the one the signature value will be checked against. */
   certificate: Uint8Array;
   /** Issuing chain if known now (nearest first); the client may send it again on completion. */
@@ -35,14 +33,6 @@ export interface StartPdfOptions {
   digest?: DigestAlgorithm;
   /** Default: RSASSA-PSS for RSA (Thông tư 15/2025 Annex I), ECDSA for EC. */
   scheme?: SignatureScheme;
-  appearance?: AppearanceRequest;
-  page?: number;
-  fieldName?: string;
-  reason?: string;
-  location?: string;
-  contactInfo?: string;
-  /** Signing time for /M and the text stamp (default now). */
-  now?: Date;
   /** Certificate check before preparing (Thông tư 15/2025 Art. 5(1)(a)); default 'prefer'. */
   revocationCheck?: RevocationMode;
   network?: PkiNetworkOptions;
@@ -127,23 +117,6 @@ export async function precheckCertificate(
     throw new KysoError(p.code, p.vi, p.en);
   }
   return status.warnings;
-}
-
-/** The Decree 30 appearance of a request (the same choices `kyso sign` offers). */
-export function appearanceSpecOf(a: AppearanceRequest | undefined, at: Date): AppearanceSpec {
-  if (!a || a.kind === 'none') return { kind: 'none' };
-  if (a.kind === 'signer' || a.kind === 'seal') {
-    if (!a.image) throw new KysoError('INVALID_ARGUMENT', `Hình thức hiển thị "${a.kind}" cần ảnh PNG`, `Appearance "${a.kind}" needs a PNG image`);
-    return { kind: a.kind, image: a.image, rect: a.rect };
-  }
-  const opts = { case: a.stampCase, timePattern: a.timePattern };
-  if (a.copyForm) return { kind: 'stamp', lines: copyStampLines(a.copyForm, a.agencyName ?? '', at, opts) };
-  if (a.numberSymbol) return { kind: 'stamp', lines: attachmentStampLines(a.numberSymbol, at, opts) };
-  throw new KysoError(
-    'INVALID_ARGUMENT',
-    'Dấu văn bản cần số, ký hiệu văn bản hoặc hình thức sao và tên cơ quan',
-    'The text stamp needs the document number and symbol, or the copy form and agency',
-  );
 }
 
 export async function startPdfSession(pdf: Uint8Array, o: StartPdfOptions): Promise<StartedPdfSession> {
