@@ -2,13 +2,14 @@
 // other signer) or of an XML document to long-term validity, by incremental updates for PDF. Extending a B-LTA
 // file again renews its archive timestamp. The input is never modified; the output is written to a temporary
 // file and renamed into place.
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { KysoError } from '../errors.ts';
 import { sniffFormat } from '../exchange/verify-document.ts';
 import { extendPdf, type ExtendLevel } from '../signing/pdf/extend.ts';
 import { extendXml } from '../signing/xml/xades-ltv.ts';
+import { writeOutputFile } from './sign-command.ts';
 
 interface ExtendCliOptions {
   output: string;
@@ -41,14 +42,7 @@ export function registerExtendCommand(program: Command): void {
       }
       const format = sniffFormat(bytes);
       const result = format === 'XML' ? await extendXml(bytes, { level: o.level, tsaUrl: o.tsa }) : await extendPdf(bytes, { level: o.level, tsaUrl: o.tsa });
-      const tmp = join(dirname(outPath), `.${basename(outPath)}.${process.pid}.tmp`);
-      try {
-        writeFileSync(tmp, result.bytes);
-        renameSync(tmp, outPath);
-      } catch (e) {
-        rmSync(tmp, { force: true });
-        throw new KysoError('IO', `Không ghi được tệp ${outPath}`, `Cannot write ${outPath}`, { cause: e });
-      }
+      writeOutputFile(outPath, result.bytes);
       const ts = result.timestampsAdded ? `, ${result.timestampsAdded} dấu thời gian mới` : '';
       const tsEn = result.timestampsAdded ? `, ${result.timestampsAdded} new timestamp(s)` : '';
       process.stdout.write(

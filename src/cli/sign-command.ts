@@ -58,6 +58,21 @@ function readInput(path: string, what: string): Buffer {
   }
 }
 
+/**
+ * Writes `bytes` to a temporary file beside `outPath` and renames it into place, so OUT is either the complete
+ * result or untouched (shared by `kyso sign` and `kyso extend`).
+ */
+export function writeOutputFile(outPath: string, bytes: Uint8Array): void {
+  const tmp = join(dirname(outPath), `.${basename(outPath)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, outPath);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new KysoError('IO', `Không ghi được tệp ${outPath}`, `Cannot write ${outPath}`, { cause: e });
+  }
+}
+
 function password(o: SignOptions): string {
   if (o.passwordEnv) {
     const v = process.env[o.passwordEnv];
@@ -174,14 +189,7 @@ export function registerSignCommand(program: Command): void {
           stampCase: o.keepCase ? 'as-is' : 'lower',
         },
       }));
-      const tmp = join(dirname(outPath), `.${basename(outPath)}.${process.pid}.tmp`);
-      try {
-        writeFileSync(tmp, result.bytes);
-        renameSync(tmp, outPath);
-      } catch (e) {
-        rmSync(tmp, { force: true });
-        throw new KysoError('IO', `Không ghi được tệp ${outPath}`, `Cannot write ${outPath}`, { cause: e });
-      }
+      writeOutputFile(outPath, result.bytes);
       for (const w of result.warnings) process.stderr.write(`Cảnh báo: ${w.vi}\nWarning: ${w.en}\n`);
       const when = formatSigningTime(result.signingTime);
       process.stdout.write(`Đã ký ${o.level} lúc ${when}: ${outPath}\nSigned (${o.level}) at ${when}: ${outPath}\n`);
