@@ -2,7 +2,6 @@
 // remote-signing providers; certs-test/csc-server.ts in tests). The key never leaves the service: kyso hashes
 // locally, asks for a Signature Activation Data (credentials/authorize, bound to that one hash, with the PIN/OTP
 // from configuration) and sends the hash to signatures/signHash.
-import { X509Certificate } from 'node:crypto';
 import { KysoError } from '../../errors.ts';
 import { hash } from '../native-crypto.ts';
 import type { KeyType, SignatureAlgorithm, Signer } from '../signer.ts';
@@ -10,6 +9,7 @@ import { cscSignAlgorithm } from './csc-algorithms.ts';
 import { CscClient, CscHttpError } from './csc-client.ts';
 import { parseCscReference, type CscKeyReference } from './csc-config.ts';
 import { resolvePin } from './key-reference.ts';
+import { keyShapeOf } from './key-shape.ts';
 import { ecdsaRawToDer, isDerEcdsaSignature } from './pkcs11-mechanism.ts';
 
 export interface CscSignerOptions {
@@ -47,18 +47,9 @@ export class CscSigner implements Signer {
     readonly certificate: Uint8Array,
     readonly chain: readonly Uint8Array[],
   ) {
-    const pub = new X509Certificate(certificate).publicKey;
-    const details = pub.asymmetricKeyDetails;
-    if (pub.asymmetricKeyType === 'rsa') {
-      this.keyType = 'RSA';
-      this.keyBits = details?.modulusLength ?? 0;
-    } else if (pub.asymmetricKeyType === 'ec') {
-      this.keyType = 'EC';
-      const c = details?.namedCurve;
-      this.keyBits = c === 'prime256v1' ? 256 : c === 'secp384r1' ? 384 : c === 'secp521r1' ? 521 : 0;
-    } else {
-      throw new KysoError('ALGORITHM_UNSUPPORTED', `Loại khóa ${pub.asymmetricKeyType} không được hỗ trợ`, `Unsupported key type ${pub.asymmetricKeyType}`);
-    }
+    const shape = keyShapeOf(certificate);
+    this.keyType = shape.keyType;
+    this.keyBits = shape.keyBits;
   }
 
   /** Opens the credential a reference string (`url=...;client-id=...;credential=...`) or parsed reference names. */

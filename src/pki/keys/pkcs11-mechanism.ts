@@ -8,6 +8,7 @@ import { AlgorithmIdentifier, DigestInfo } from 'pkijs';
 import { KysoError } from '../../errors.ts';
 import { digestOid, hash } from '../native-crypto.ts';
 import { digestLength, type DigestAlgorithm, type KeyType, type SignatureAlgorithm } from '../signer.ts';
+import type { KeyShape } from './key-shape.ts';
 import { pkcs11js } from './pkcs11-module.ts';
 
 export interface SignPlan {
@@ -27,11 +28,6 @@ const BY_DIGEST: Record<DigestAlgorithm, { hash: number; mgf: number; rsa: numbe
   'SHA-384': { hash: P.CKM_SHA384, mgf: P.CKG_MGF1_SHA384, rsa: P.CKM_SHA384_RSA_PKCS, pss: P.CKM_SHA384_RSA_PKCS_PSS, ecdsa: P.CKM_ECDSA_SHA384 },
   'SHA-512': { hash: P.CKM_SHA512, mgf: P.CKG_MGF1_SHA512, rsa: P.CKM_SHA512_RSA_PKCS, pss: P.CKM_SHA512_RSA_PKCS_PSS, ecdsa: P.CKM_ECDSA_SHA512 },
 };
-
-export interface KeyShape {
-  keyType: KeyType;
-  keyBits: number;
-}
 
 /** PKCS#1 v1.5 DigestInfo (RFC 8017 §9.2) with the NULL parameters the standard's encodings carry. */
 export function digestInfo(d: DigestAlgorithm, digest: Uint8Array): Buffer {

@@ -7,8 +7,9 @@ import { KysoError } from '../../errors.ts';
 import { nodeDigestName, defaultScheme, digestLength, type KeyType, type SignatureAlgorithm, type Signer } from '../signer.ts';
 import { issuerChain, readCertificateFile } from './pkcs11-certificates.ts';
 import { resolvePin } from './key-reference.ts';
+import { keyShapeOf, type KeyShape } from './key-shape.ts';
 import { parsePkcs11Reference, type Pkcs11KeyReference } from './pkcs11-config.ts';
-import { ecdsaRawToDer, planForDigest, planSignature, type KeyShape, type SignPlan } from './pkcs11-mechanism.ts';
+import { ecdsaRawToDer, planForDigest, planSignature, type SignPlan } from './pkcs11-mechanism.ts';
 import { acquireModule, ckrName, pkcs11js, SESSION_LOST, tokenError, type Handle, type ModuleLease, type Pkcs11 } from './pkcs11-module.ts';
 import { Pkcs11SessionPool } from './pkcs11-session-pool.ts';
 
@@ -56,18 +57,9 @@ export class Pkcs11Signer implements Signer {
     readonly certificate: Uint8Array,
     readonly chain: readonly Uint8Array[],
   ) {
-    const pub = new X509Certificate(certificate).publicKey;
-    const details = pub.asymmetricKeyDetails;
-    if (pub.asymmetricKeyType === 'rsa') {
-      this.keyType = 'RSA';
-      this.keyBits = details?.modulusLength ?? 0;
-    } else if (pub.asymmetricKeyType === 'ec') {
-      this.keyType = 'EC';
-      const c = details?.namedCurve;
-      this.keyBits = c === 'prime256v1' ? 256 : c === 'secp384r1' ? 384 : c === 'secp521r1' ? 521 : 0;
-    } else {
-      throw new KysoError('ALGORITHM_UNSUPPORTED', `Loại khóa ${pub.asymmetricKeyType} không được hỗ trợ`, `Unsupported key type ${pub.asymmetricKeyType}`);
-    }
+    const shape = keyShapeOf(certificate);
+    this.keyType = shape.keyType;
+    this.keyBits = shape.keyBits;
   }
 
   /** Opens the key a reference string (`module=...;token=...;key=...`) or parsed reference names; reads the PIN from env or file. */
