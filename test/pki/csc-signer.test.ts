@@ -2,17 +2,17 @@
 // the hashes): every scheme, certificates from credentials/info, and the errors a user meets — wrong client
 // secret, wrong PIN, expired SAD, unknown credential, service down. Also what the test service promises its
 // clients: bearer tokens checked, a SAD used up by its signatures and bound to the hashes it was issued for.
-import { constants, verify, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CSC_TEST_CLIENT, CSC_TEST_PIN, startCscServer, type CscTestServer } from '../../certs-test/csc-server.ts';
 import { testPki } from '../../certs-test/index.ts';
-import { isKysoError, type KysoError } from '../../src/errors.ts';
 import { cscSignAlgorithm } from '../../src/pki/keys/csc-algorithms.ts';
 import { parseCscReference } from '../../src/pki/keys/csc-config.ts';
 import { CscSigner } from '../../src/pki/keys/csc-signer.ts';
 import { hash } from '../../src/pki/native-crypto.ts';
-import { nodeDigestName, type DigestAlgorithm, type SignatureAlgorithm } from '../../src/pki/signer.ts';
+import type { DigestAlgorithm, SignatureAlgorithm } from '../../src/pki/signer.ts';
 import { signerOf } from '../helpers/signing.ts';
+import { failure, verifies } from './signer-checks.ts';
 
 let csc: CscTestServer;
 const env = { CSC_SECRET: CSC_TEST_CLIENT.secret, CSC_PIN: CSC_TEST_PIN };
@@ -30,24 +30,6 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => csc?.close());
-
-async function failure(p: Promise<unknown>): Promise<KysoError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isKysoError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a KysoError');
-}
-
-function verifies(certificate: Uint8Array, data: Buffer, a: SignatureAlgorithm, sig: Uint8Array): boolean {
-  const key = new X509Certificate(certificate).publicKey;
-  const md = nodeDigestName(a.digest);
-  if (a.scheme === 'RSASSA-PSS') return verify(md, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }, sig);
-  if (a.scheme === 'ECDSA') return verify(md, data, { key, dsaEncoding: 'der' }, sig);
-  return verify(md, data, key, sig);
-}
 
 const DATA = Buffer.from('Công văn số 125/VPCP-KSTT — ký từ xa');
 const DIGESTS: DigestAlgorithm[] = ['SHA-256', 'SHA-384', 'SHA-512'];

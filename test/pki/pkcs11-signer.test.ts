@@ -1,19 +1,19 @@
 // The PKCS#11 signer against a real SoftHSM2 token holding certs-test keys (imported with pkcs11-tool): every
 // scheme the Signer contract names, certificates from the token or from files, 50 concurrent signatures, and
 // the errors a user meets (wrong PIN, token or key not there, module not loadable, key/cert mix-up, token gone).
-import { constants, generateKeyPairSync, sign, verify, X509Certificate } from 'node:crypto';
+import { generateKeyPairSync, sign, verify, X509Certificate } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testPki } from '../../certs-test/index.ts';
-import { isKysoError, type KysoError } from '../../src/errors.ts';
 import { resolvePin } from '../../src/pki/keys/key-reference.ts';
 import { parsePkcs11Reference } from '../../src/pki/keys/pkcs11-config.ts';
 import { ecdsaRawToDer } from '../../src/pki/keys/pkcs11-mechanism.ts';
 import { Pkcs11SessionPool } from '../../src/pki/keys/pkcs11-session-pool.ts';
 import { Pkcs11Signer } from '../../src/pki/keys/pkcs11-signer.ts';
-import { nodeDigestName, type DigestAlgorithm, type SignatureAlgorithm } from '../../src/pki/signer.ts';
+import type { DigestAlgorithm, SignatureAlgorithm } from '../../src/pki/signer.ts';
 import { signerOf } from '../helpers/signing.ts';
+import { failure, verifies } from './signer-checks.ts';
 import { createSoftHsm, type SoftHsm } from '../helpers/softhsm.ts';
 import { tempFile } from '../helpers/tools.ts';
 
@@ -39,24 +39,6 @@ afterAll(async () => {
   for (const s of [rsa, ec, rsaOnToken, ecOnToken]) await s?.close();
   hsm?.remove();
 });
-
-function verifies(certificate: Uint8Array, data: Buffer, a: SignatureAlgorithm, sig: Uint8Array): boolean {
-  const key = new X509Certificate(certificate).publicKey;
-  const md = nodeDigestName(a.digest);
-  if (a.scheme === 'RSASSA-PSS') return verify(md, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST }, sig);
-  if (a.scheme === 'ECDSA') return verify(md, data, { key, dsaEncoding: 'der' }, sig);
-  return verify(md, data, key, sig);
-}
-
-async function failure(p: Promise<unknown>): Promise<KysoError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isKysoError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a KysoError');
-}
 
 const DIGESTS: DigestAlgorithm[] = ['SHA-256', 'SHA-384', 'SHA-512'];
 const DATA = Buffer.from('Tờ trình số 125/VPCP-KSTT — dữ liệu được ký');
