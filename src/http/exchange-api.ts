@@ -17,9 +17,8 @@ import {
   updateAgency,
   type Agency,
 } from '../exchange/agencies/agency-registry.ts';
-import { appendAudit } from '../exchange/audit/audit-log.ts';
-import { verifyAuditChain } from '../exchange/audit/audit-log.ts';
-import { CASE_STATES, CASE_STATE_LABELS, type CaseState } from '../exchange/pakn/case-states.ts';
+import { appendAudit, appendAuditInTx, verifyAuditChain } from '../exchange/audit/audit-log.ts';
+import { CASE_STATES, CASE_STATE_LABELS, isCaseOverdue, type CaseState } from '../exchange/pakn/case-states.ts';
 import {
   actorOf,
   amendRouting,
@@ -45,26 +44,15 @@ import { pemBlocks } from '../pki/certificate.ts';
 import { createApiKey, revokeApiKey, type ApiPrincipal, type ApiRole } from '../store/api-key.ts';
 import { isoVn } from '../util/vn-time.ts';
 import { authorize, principalOf, type Audience } from './auth.ts';
-import { limitOf, send, type Reply } from './route-table.ts';
+import { limitOf, send, type Reply, type RouteRow } from './route-table.ts';
 import { checkIdempotencyKey, findReply, requestHash, storeReply } from '../store/idempotency.ts';
 import { NOTIFICATION_ROUTES } from './notification-routes.ts';
 import { HttpProblemError, statusFor } from './problem.ts';
 
-type Handler = (req: Request, res: Response, rt: ExchangeRuntime) => Promise<Reply>;
 
 export type { Reply } from './route-table.ts';
 
-export interface RouteSpec {
-  method: 'get' | 'post' | 'patch' | 'delete';
-  path: string;
-  roles: readonly Audience[];
-  /** What the body is. */
-  body?: 'json' | 'json-large' | 'xml' | 'pem';
-  /** Idempotency-Key replays the first JSON answer. */
-  idempotent?: boolean;
-  summary: string;
-  handler: Handler;
-}
+export type RouteSpec = RouteRow<ExchangeRuntime, 'json' | 'json-large' | 'xml' | 'pem'>;
 
 const MiB = 1024 * 1024;
 
@@ -88,7 +76,7 @@ export function presentCase(c: PaknCase, now = new Date()): Record<string, unkno
     receivedAt: t(c.receivedAt),
     transferDueAt: t(c.transferDueAt),
     answerDueAt: t(c.answerDueAt),
-    overdue: !['REJECTED_INVALID', 'PUBLISHED', 'CLOSED', 'ANSWERED'].includes(c.state) && now > c.answerDueAt,
+    overdue: isCaseOverdue(c, now),
     lastProgressAt: t(c.lastProgressAt),
     nextProgressDueAt: t(c.nextProgressDueAt),
     routingMessageId: c.routingMessageId,
@@ -478,7 +466,6 @@ export const ROUTES: readonly RouteSpec[] = [
       const acked = await rt.db.transaction(async (tx) => {
         const r = await acknowledgeMessage(tx, m.id);
         if (r && !m.acknowledgedAt) {
-          const { appendAuditInTx } = await import('../exchange/audit/audit-log.ts');
           await appendAuditInTx(tx, { actor: actorOf(p), action: 'message.acknowledged', subject: m.id, documentSha256: m.packageSha256, details: { agency: p.agencyId! } });
         }
         return r;

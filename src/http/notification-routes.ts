@@ -5,6 +5,7 @@
 import type { Request } from 'express';
 import { KysoError } from '../errors.ts';
 import { getNotification, listNotifications, markDelivered, notificationBody, type Notification } from '../exchange/notifications/outbox.ts';
+import { nowOf } from '../exchange/exchange-context.ts';
 import { actorOf } from '../exchange/pakn/case-service.ts';
 import { isoVn } from '../util/vn-time.ts';
 import { principalOf, type Audience } from './auth.ts';
@@ -46,7 +47,7 @@ export const NOTIFICATION_ROUTES: RouteSpec[] = [
       const n = await getNotification(rt.db, id);
       // Another agency's notification looks exactly like a missing one.
       if (!n || !p.agencyId || n.agencyId !== p.agencyId) throw new KysoError('NOT_FOUND', `Không tìm thấy thông báo ${id}`, `Notification ${id} not found`);
-      await rt.db.transaction((tx) => markDelivered(tx, id, { actor: actorOf(p), via: 'ack', at: rt.ctx.now?.() ?? new Date() }));
+      await rt.db.transaction((tx) => markDelivered(tx, id, { actor: actorOf(p), via: 'ack', at: nowOf(rt.ctx) }));
       return { json: present((await getNotification(rt.db, id))!) };
     },
   },

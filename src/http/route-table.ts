@@ -3,6 +3,20 @@
 // audiences allowed to call them, so authorisation can be tested from the table.
 import type { Request, Response } from 'express';
 import { KysoError } from '../errors.ts';
+import type { Audience } from './auth.ts';
+
+/** One row of a route table: who may call it, what its body is, and the handler over the router's dependencies. */
+export interface RouteRow<Deps, Body extends string = never> {
+  method: 'get' | 'post' | 'patch' | 'delete';
+  path: string;
+  roles: readonly Audience[];
+  /** What the body is (the router picks the parser). */
+  body?: Body;
+  /** Idempotency-Key replays the first JSON answer (routers that support it). */
+  idempotent?: boolean;
+  summary: string;
+  handler: (req: Request, res: Response, deps: Deps) => Promise<Reply>;
+}
 
 export interface Reply {
   status?: number;

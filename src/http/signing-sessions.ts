@@ -50,7 +50,7 @@ import type { ValidationPolicy } from '../verify/policy.ts';
 import type { ValidationReport } from '../verify/report.ts';
 import type { TrustStore } from '../verify/trust-store.ts';
 import { authorize, principalOf, type Audience } from './auth.ts';
-import { send, type Reply } from './route-table.ts';
+import { send, type Reply, type RouteRow } from './route-table.ts';
 import { PROBLEM_CONTENT_TYPE, problemType, type Problem } from './problem.ts';
 
 const MiB = 1024 * 1024;
@@ -77,14 +77,7 @@ export interface SigningSessionsConfig {
   now?: () => Date;
 }
 
-export interface SigningRouteSpec {
-  method: 'get' | 'post';
-  path: string;
-  roles: readonly Audience[];
-  body?: 'signing-start' | 'json';
-  summary: string;
-  handler: (req: Request, res: Response, svc: SigningSessionService) => Promise<Reply>;
-}
+export type SigningRouteSpec = RouteRow<SigningSessionService, 'signing-start' | 'json'>;
 
 // ---- input ---------------------------------------------------------------------------------------------------
 
