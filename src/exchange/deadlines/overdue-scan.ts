@@ -19,7 +19,7 @@ import { formatSigningTime, isoVn } from '../../util/vn-time.ts';
 import { appendAuditInTx } from '../audit/audit-log.ts';
 import type { JsonObject } from '../audit/canonical-json.ts';
 import { addNotifications, type NewNotification, type NotificationKind } from '../notifications/outbox.ts';
-import { CASE_STATE_LABELS, FINISHED_STATES, type CaseState } from '../pakn/case-states.ts';
+import { CASE_STATE_LABELS, NO_DEADLINE_STATES, type CaseState } from '../pakn/case-states.ts';
 import { DEFAULT_DEADLINE_POLICY, isOverdue, nextProgressUpdateDue, periodEnd, type DeadlinePolicy, type Period } from './deadlines.ts';
 import { defaultWorkingCalendar, vnDateOf, type WorkingCalendar } from './working-calendar.ts';
 
@@ -66,7 +66,7 @@ interface OpenCaseRow {
 }
 
 const AT_VPCP: readonly CaseState[] = ['RECEIVED', 'CLASSIFIED'];
-const NOT_OPEN: readonly CaseState[] = [...FINISHED_STATES, 'ANSWERED'];
+const NOT_OPEN = NO_DEADLINE_STATES;
 
 /** `23:59 21/09/2026 +07:00` — how a deadline is written in the reminder text. */
 const shown = (d: Date): string => formatSigningTime(d, 'HH:mm dd/MM/yyyy XXX');

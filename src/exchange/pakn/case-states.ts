@@ -84,6 +84,13 @@ export function transition(state: CaseState, event: CaseEvent): CaseState {
 /** States after which the case is finished for deadline purposes. */
 export const FINISHED_STATES: readonly CaseState[] = ['REJECTED_INVALID', 'PUBLISHED', 'CLOSED'];
 
+/** States in which no deadline runs: finished, or answered and awaiting VPCP's review. */
+export const NO_DEADLINE_STATES: readonly CaseState[] = [...FINISHED_STATES, 'ANSWERED'];
+
+/** Overdue is derived, not a state (pakn-process.md §4): a deadline still runs and `now` is past it. */
+export const isCaseOverdue = (c: { state: CaseState; answerDueAt: Date }, now: Date): boolean =>
+  !NO_DEADLINE_STATES.includes(c.state) && now.getTime() > c.answerDueAt.getTime();
+
 /** The status codes that move a case, and how. 01 (arrived), 06 (completed) and 14/16 are recorded only. */
 export function eventForStatus(code: string): CaseEvent | undefined {
   return code === '02' ? 'status-02' : code === '03' ? 'status-03' : code === '04' ? 'status-04' : code === '05' ? 'status-05' : undefined;

@@ -7,7 +7,7 @@ import { appendAuditInTx } from '../audit/audit-log.ts';
 import type { JsonObject } from '../audit/canonical-json.ts';
 import { caseDeadline, DEFAULT_DEADLINE_POLICY, transferDeadline, type DeadlinePolicy } from '../deadlines/deadlines.ts';
 import { defaultWorkingCalendar, type WorkingCalendar } from '../deadlines/working-calendar.ts';
-import { transition, type CaseEvent, type CaseState } from './case-states.ts';
+import { NO_DEADLINE_STATES, transition, type CaseEvent, type CaseState } from './case-states.ts';
 
 export interface Submitter {
   name: string;
@@ -258,8 +258,8 @@ export async function listCases(db: Queryable, f: CaseFilter = {}): Promise<Pakn
     where.push(`state = $${params.length}`);
   }
   if (f.overdue) {
-    params.push(f.now ?? new Date());
-    where.push(`answer_due_at < $${params.length} AND state NOT IN ('REJECTED_INVALID', 'ANSWERED', 'PUBLISHED', 'CLOSED')`);
+    params.push(f.now ?? new Date(), NO_DEADLINE_STATES);
+    where.push(`answer_due_at < $${params.length - 1} AND NOT (state = ANY($${params.length}::text[]))`);
   }
   params.push(Math.min(Math.max(f.limit ?? 100, 1), 1000));
   const r = await db.query<CaseRow>(
