@@ -5,6 +5,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { KysoError } from '../../errors.ts';
 import type { Queryable } from '../../store/database.ts';
 import { checkAgencyId } from '../queue/delivery-queue.ts';
+import type { KeySpec } from '../../pki/keys/signer-spec.ts';
 import type { Organization, SignerInfo } from '../edxml/model.ts';
 
 export type AgencyKind = 'vpcp' | 'agency';
@@ -30,12 +31,10 @@ export interface AgencyInput {
 }
 
 /**
- * A key reference as stored in agency_signing_keys.key_ref (never a key itself), plus the PNG drawn with the
- * signature (`image`: the person's signature or the agency's seal).
+ * A key reference as stored in agency_signing_keys.key_ref (never a key itself: a KeySpec of signer-spec.ts —
+ * PKCS#12, PKCS#11 or CSC), plus the PNG drawn with the signature (`image`: the person's signature or the seal).
  */
-export type KeyRef =
-  | { type: 'pkcs12'; path: string; password?: string; passwordEnv?: string; image?: string }
-  | { type: string; image?: string; [k: string]: unknown };
+export type KeyRef = KeySpec & { image?: string };
 
 export type KeyPurpose = 'seal' | 'person';
 
@@ -192,9 +191,9 @@ export async function listCertificates(db: Queryable, agencyId: string): Promise
   return r.rows.map((x) => ({ sha256: x.cert_sha256, agencyId: x.agency_id, subject: x.subject, notAfter: x.not_after }));
 }
 
-/** Whose certificate is this? undefined when it is bound to no agency. */
-export async function certificateOwner(db: Queryable, der: Uint8Array): Promise<string | undefined> {
-  const r = await db.query<{ agency_id: string }>('SELECT agency_id FROM agency_certificates WHERE cert_sha256 = $1', [certificateSha256(der)]);
+/** Whose certificate is this (by the SHA-256 of its DER, as validation reports give it)? undefined when unbound. */
+export async function certificateOwner(db: Queryable, certSha256: string): Promise<string | undefined> {
+  const r = await db.query<{ agency_id: string }>('SELECT agency_id FROM agency_certificates WHERE cert_sha256 = $1', [certSha256]);
   return r.rows[0]?.agency_id;
 }
 

@@ -83,8 +83,7 @@ export async function applyStatusToCase(
 
 export async function linkDocumentToCase(
   tx: Queryable,
-  _ctx: ExchangeContext,
-  a: { pkg: EdxmlPackage; messages: Message[]; sender: Agency; actor: string; at: Date; caseId?: string },
+  a: { pkg: EdxmlPackage; messages: Message[]; sender: Agency; actor: string; caseId?: string },
 ): Promise<void> {
   if (a.caseId) return; // the service's own case step: the caller applies its transition
   // A reply answers the routing document of a case routed to the sender.

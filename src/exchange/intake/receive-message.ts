@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { KysoError } from '../../errors.ts';
 import type { Queryable } from '../../store/database.ts';
 import type { ValidationReport } from '../../verify/report.ts';
-import { getAgency, type Agency } from '../agencies/agency-registry.ts';
+import { certificateOwner, getAgency, type Agency } from '../agencies/agency-registry.ts';
 import { appendAuditManyInTx, type AuditEvent } from '../audit/audit-log.ts';
 import type { EdxmlPackage, StatusCode } from '../edxml/model.ts';
 import { parseEdxml } from '../edxml/parse.ts';
@@ -151,7 +151,7 @@ export async function receiveMessage(ctx: ExchangeContext, req: ReceiveRequest):
     reason = firstFailure(report);
   } else {
     const certSha = report.signatures[0]?.signer?.certificateSha256;
-    const owner = certSha ? await certificateOwnerBySha(ctx.db, certSha) : undefined;
+    const owner = certSha ? await certificateOwner(ctx.db, certSha) : undefined;
     if (owner !== req.sender) {
       const who = report.signatures[0]?.signer?.commonName ?? '?';
       reason = owner
@@ -301,7 +301,7 @@ export async function receiveMessage(ctx: ExchangeContext, req: ReceiveRequest):
 
     if (!reason) {
       if (status && original) await applyStatusToCase(tx, ctx, { status, original, actor: req.actor, at });
-      if (pkg) await linkDocumentToCase(tx, ctx, { pkg, messages, sender, actor: req.actor, at, ...(req.caseId ? { caseId: req.caseId } : {}) });
+      if (pkg) await linkDocumentToCase(tx, { pkg, messages, sender, actor: req.actor, ...(req.caseId ? { caseId: req.caseId } : {}) });
       // Exchanged packages are archived at B-LTA by the worker's archive pass (issue 7).
       if (pkg) await archiveDocument(tx, { kind: 'package', format: 'xml', subject: messages[0]!.id, sha256: packageSha });
       if (req.inTransaction) await req.inTransaction(tx, messages);
@@ -334,11 +334,6 @@ async function documentRecipients(db: Queryable, sender: string, documentId: str
     [sender, documentId],
   );
   return r.rows.map((x) => x.to_agency);
-}
-
-async function certificateOwnerBySha(db: Queryable, sha: string): Promise<string | undefined> {
-  const r = await db.query<{ agency_id: string }>('SELECT agency_id FROM agency_certificates WHERE cert_sha256 = $1', [sha]);
-  return r.rows[0]?.agency_id;
 }
 
 /** The stored answer for a message received before. */

@@ -204,7 +204,7 @@ const placeOf = (a: Agency): string => (a.organization.OrganAdd?.split(',').at(-
 
 // The letter's date is the business clock (ctx.now); the signatures carry the real time of signing — a TSA
 // would stamp it anyway — and their OCSP/CRL answers are checked for freshness against it.
-async function signedLetter(ctx: ExchangeContext, s: Signatories, letter: { pdf: Uint8Array; signature: Parameters<typeof signLetter>[1]['signatureRect'] }, _at: Date, place: string): Promise<Uint8Array> {
+async function signedLetter(ctx: ExchangeContext, s: Signatories, letter: { pdf: Uint8Array; signature: Parameters<typeof signLetter>[1]['signatureRect'] }, place: string): Promise<Uint8Array> {
   const signed = await signLetter(letter.pdf, {
     person: { signer: s.person.signer, ...(s.person.image ? { image: s.person.image } : {}), reason: 'Ký ban hành văn bản' },
     seal: { signer: s.seal.signer, ...(s.seal.image ? { image: s.seal.image } : {}), reason: 'Đóng dấu cơ quan' },
@@ -235,7 +235,7 @@ async function signedRoutingLetter(
     case: { code: c.code, submitter: { name: c.submitter.name, ...(c.submitter.address ? { address: c.submitter.address } : {}) }, subject: c.title, receivedAt: c.receivedAt, summary: [c.content, ...a.extra].filter(Boolean).join('\n') },
     answerDeadline: c.answerDueAt,
   });
-  return signedLetter(ctx, a.s, letter, a.at, a.place);
+  return signedLetter(ctx, a.s, letter, a.place);
 }
 
 function ensureAccepted(r: ReceiveResult): ReceiveResult {
@@ -474,7 +474,7 @@ export async function replyToCase(ctx: ExchangeContext, p: ApiPrincipal, ref: st
     inReplyTo: { numberSymbol: routing.header.Code, date: new Date(`${routing.header.PromulgationDate}T12:00:00+07:00`) },
     answer: paragraphs.map((x) => x.slice(0, 20_000)),
   });
-  const pdf = await signedLetter(ctx, s, letter, at, place);
+  const pdf = await signedLetter(ctx, s, letter, place);
   const pkg = await buildSignedPackage(ctx, {
     from: agency,
     to: [vpcp],
