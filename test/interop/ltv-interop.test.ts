@@ -4,11 +4,9 @@
 // verified"), xmlsec1 for XAdES — and a file signed by other software (pdfsig itself) keeps its signature valid
 // in pdfsig after kyso extends it to B-LTA, and verifies TOTAL_PASSED offline in kyso.
 // PDFBox 2.0.27 + BouncyCastle (Debian) check the same kinds of files in pdfbox-interop.test.ts.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testPki } from '../../certs-test/index.ts';
 import { extendPdf } from '../../src/signing/pdf/extend.ts';
@@ -16,12 +14,12 @@ import { signDocument } from '../../src/signing/pdf/sign-document.ts';
 import { signXmlDocument } from '../../src/signing/xml/sign-xml-document.ts';
 import { verifyPdf } from '../../src/verify/pdf/pdf-validator.ts';
 import { extractSignatures } from '../helpers/pdf-signatures.ts';
+import { signWithPdfsig } from '../helpers/pdfsig-signing.ts';
 import { useTestPkiServer } from '../helpers/pki-server.ts';
 import { signerOf } from '../helpers/signing.ts';
 import { makeNssDb, openssl, pdfsig, qpdfCheck, tempFile } from '../helpers/tools.ts';
 import { xmlsec1 } from '../xml/xmlsec.ts';
 
-const run = promisify(execFile);
 const pki = useTestPkiServer();
 const inputPath = join(import.meta.dirname, '../fixtures/pdf/pdflib-table.pdf');
 let nss: string;
@@ -71,12 +69,7 @@ describe('kyso B-LT and B-LTA PDFs in third-party tools', () => {
 
 describe('a file signed by pdfsig (NSS), extended by kyso to B-LTA', () => {
   it('keeps its signature valid in pdfsig, passes qpdf --check, and verifies TOTAL_PASSED offline in kyso', async () => {
-    const db = mkdtempSync(join(tmpdir(), 'kyso-nsskey-'));
-    await run('certutil', ['-N', '-d', `sql:${db}`, '--empty-password']);
-    await run('pk12util', ['-i', testPki.identity('person-province').p12, '-d', `sql:${db}`, '-W', testPki.password]);
-    const signedPath = join(db, 'pdfsig-signed.pdf');
-    await run('pdfsig', ['-nssdir', `sql:${db}`, '-nick', 'person-province', '-add-signature', '-new-signature-field-name', 'PopplerSig', inputPath, signedPath]);
-    const signed = readFileSync(signedPath);
+    const { dir: db, bytes: signed } = await signWithPdfsig(inputPath);
 
     const once = (await extendPdf(signed, { level: 'B-LTA', tsaUrl: `${pki.server.url}/tsa`, network: net() })).bytes;
     const renewed = (await extendPdf(once, { level: 'B-LTA', tsaUrl: `${pki.server.url}/tsa`, network: net() })).bytes;

@@ -12,6 +12,7 @@ import { testPki } from '../../certs-test/index.ts';
 import { extendPdf } from '../../src/signing/pdf/extend.ts';
 import { signDocument } from '../../src/signing/pdf/sign-document.ts';
 import { extractSignatures } from '../helpers/pdf-signatures.ts';
+import { signWithPdfsig } from '../helpers/pdfsig-signing.ts';
 import { useTestPkiServer } from '../helpers/pki-server.ts';
 import { signerOf } from '../helpers/signing.ts';
 
@@ -158,12 +159,8 @@ describe('kyso B-LT and B-LTA PDFs in PDFBox 2.0.27 + BouncyCastle', () => {
 
 describe('a file signed by pdfsig (NSS), extended by kyso to B-LTA twice, in PDFBox + BouncyCastle', () => {
   it('the original NSS signature and all three document timestamps verify; a one-byte change breaks all four', async () => {
-    const db = mkdtempSync(join(tmpdir(), 'kyso-nsskey-'));
-    await run('certutil', ['-N', '-d', `sql:${db}`, '--empty-password']);
-    await run('pk12util', ['-i', testPki.identity('person-province').p12, '-d', `sql:${db}`, '-W', testPki.password]);
-    const signedPath = join(db, 'pdfsig-signed.pdf');
-    await run('pdfsig', ['-nssdir', `sql:${db}`, '-nick', 'person-province', '-add-signature', '-new-signature-field-name', 'PopplerSig', inputPath, signedPath]);
-    const once = (await extendPdf(readFileSync(signedPath), { level: 'B-LTA', tsaUrl: `${pki.server.url}/tsa`, network: net() })).bytes;
+    const { bytes: signed } = await signWithPdfsig(inputPath);
+    const once = (await extendPdf(signed, { level: 'B-LTA', tsaUrl: `${pki.server.url}/tsa`, network: net() })).bytes;
     const renewed = (await extendPdf(once, { level: 'B-LTA', tsaUrl: `${pki.server.url}/tsa`, network: net() })).bytes;
 
     const [report, broken] = await pdfbox(writeTemp('extended.pdf', renewed), writeTemp('extended-tampered.pdf', tampered(renewed)));
