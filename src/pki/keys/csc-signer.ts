@@ -42,7 +42,8 @@ export class CscSigner implements Signer {
 
   private constructor(
     private readonly client: CscClient,
-    private readonly o: CscSignerOptions,
+    /** PIN/OTP sent with every credentials/authorize (the credential's explicit authorisation). */
+    private readonly authData: readonly { id: 'PIN' | 'OTP'; value: string }[],
     readonly credentialId: string,
     readonly certificate: Uint8Array,
     readonly chain: readonly Uint8Array[],
@@ -103,8 +104,12 @@ export class CscSigner implements Signer {
     if (mode === 'explicit' && wantsPin && o.pin === undefined) {
       throw new KysoError('INVALID_ARGUMENT', `Khóa "${credentialId}" cần mã PIN: đặt pin-env= hoặc pin-file=`, `Credential "${credentialId}" needs a PIN: give pin-env= or pin-file=`);
     }
+    const authData = [
+      ...(o.pin !== undefined ? [{ id: 'PIN' as const, value: o.pin }] : []),
+      ...(o.otp !== undefined ? [{ id: 'OTP' as const, value: o.otp }] : []),
+    ];
     try {
-      return new CscSigner(client, { ...o, credential: credentialId }, credentialId, certs[0]!, certs.slice(1));
+      return new CscSigner(client, authData, credentialId, certs[0]!, certs.slice(1));
     } catch (e) {
       if (e instanceof KysoError) throw e;
       throw new KysoError('REMOTE_SIGNING_FAILED', 'Chứng thư số từ dịch vụ ký số từ xa không đọc được', 'The certificate from the remote signing service cannot be read', { cause: e });
@@ -123,10 +128,6 @@ export class CscSigner implements Signer {
     }
     const alg = cscSignAlgorithm(algorithm);
     const hashes = [b64(digest)];
-    const authData = [
-      ...(this.o.pin !== undefined ? [{ id: 'PIN', value: this.o.pin }] : []),
-      ...(this.o.otp !== undefined ? [{ id: 'OTP', value: this.o.otp }] : []),
-    ];
     let sad: string;
     try {
       // A SAD bound to exactly this hash, for one signature (what SCAL2 services require, and harmless for SCAL1).
@@ -135,7 +136,7 @@ export class CscSigner implements Signer {
         numSignatures: 1,
         hashes,
         hashAlgorithmOID: alg.hashAlgorithmOID,
-        ...(authData.length > 0 ? { authData } : {}),
+        ...(this.authData.length > 0 ? { authData: this.authData } : {}),
       });
       if (!auth.SAD) throw new KysoError('REMOTE_SIGNING_FAILED', 'Dịch vụ ký số từ xa không trả về SAD', 'The remote signing service returned no SAD');
       sad = auth.SAD;
