@@ -37,6 +37,12 @@ export interface ReceiveRequest {
   bytes: Uint8Array;
   /** The sender's unique id for this message (Idempotency-Key). Default: the SHA-256 of the bytes. */
   idempotencyKey?: string;
+  /**
+   * The key was chosen by the sending agency (the Idempotency-Key header), so it names one package: other bytes
+   * under it are refused (IDEMPOTENCY_MISMATCH). Keys the service derives itself (one status per message and
+   * code) name a step, whose re-signed packet is a resend.
+   */
+  keyNamesBytes?: boolean;
   /** Set when the service built the package for a case step (routing, recall, replace). */
   caseId?: string;
   purpose?: MessagePurpose;
@@ -109,7 +115,7 @@ export async function receiveMessage(ctx: ExchangeContext, req: ReceiveRequest):
 
   // A resend with the same key: answer from the store, before verifying again.
   const again = await messageByKey(ctx.db, req.sender, `${key}#1`);
-  if (again) return duplicateResult(ctx, req.sender, key, again);
+  if (again) return duplicateResult(ctx, req.sender, key, sameBytes(again, packageSha, req.keyNamesBytes ? req.idempotencyKey : undefined));
 
   const verification = await verifyReceivedPackage(ctx, req.bytes, { at, name: 'package.xml' });
   const report = verification.report;
@@ -243,6 +249,7 @@ export async function receiveMessage(ctx: ExchangeContext, req: ReceiveRequest):
         toAgency: r.id,
         documentId: pkg ? pkg.MessageHeader.DocumentId : status!.ResponseFor.DocumentId,
         packageSha256: delivered.get(r.id) ?? packageSha,
+        receivedSha256: packageSha,
         status: reason ? 'rejected' : 'received',
         statusReason: reason ? `${reason.vi} (${reason.en})` : null,
         caseId: req.caseId ?? original?.caseId ?? null,
@@ -312,7 +319,7 @@ export async function receiveMessage(ctx: ExchangeContext, req: ReceiveRequest):
   if (result.duplicate) {
     if ('prior' in result && result.prior) return duplicateResult(ctx, req.sender, result.prior.idempotencyKey.replace(/#\d+$/, ''), result.prior);
     const existing = (await messageByKey(ctx.db, req.sender, `${key}#1`))!;
-    return duplicateResult(ctx, req.sender, key, existing);
+    return duplicateResult(ctx, req.sender, key, sameBytes(existing, packageSha, req.keyNamesBytes ? req.idempotencyKey : undefined));
   }
   // Rejected packages are not delivered; their 02 receipts are (back to the sender).
   await enqueueAll(ctx, [...(reason ? [] : result.messages), ...result.receipts].map((m) => ({ id: m.id, toAgency: m.toAgency })));
@@ -325,6 +332,21 @@ export async function receiveMessage(ctx: ExchangeContext, req: ReceiveRequest):
     ...(reason ? { reason } : {}),
     report: brief(report),
   };
+}
+
+/**
+ * A sender's Idempotency-Key names one package: the same key with other bytes is a client error, not a resend —
+ * answering "duplicate" would silently drop the new document. Returns the message when the bytes match.
+ */
+function sameBytes(first: Message, sha: string, idempotencyKey: string | undefined): Message {
+  if (idempotencyKey !== undefined && first.receivedSha256 !== null && first.receivedSha256 !== sha) {
+    throw new KysoError(
+      'IDEMPOTENCY_MISMATCH',
+      `Idempotency-Key "${idempotencyKey}" đã được dùng cho một gói tin khác (thông điệp ${first.id})`,
+      `Idempotency-Key "${idempotencyKey}" was used for a different package (message ${first.id})`,
+    );
+  }
+  return first;
 }
 
 /** Who a sender delivered a document to (not rejected): the addressees of its status 13. */

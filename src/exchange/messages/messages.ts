@@ -23,6 +23,8 @@ export interface Message {
   toAgency: string;
   documentId: string | null;
   packageSha256: string;
+  /** SHA-256 of the bytes as the sender sent them (packageSha256 may name the copy carrying a TraceHeader). */
+  receivedSha256: string | null;
   status: MessageStatus;
   statusReason: string | null;
   caseId: string | null;
@@ -46,6 +48,7 @@ interface MessageRow {
   to_agency: string;
   document_id: string | null;
   package_blob: string;
+  received_sha256: string | null;
   status: MessageStatus;
   status_reason: string | null;
   case_id: string | null;
@@ -60,7 +63,7 @@ interface MessageRow {
   updated_at: Date;
 }
 
-export const MESSAGE_COLUMNS = `id, idempotency_key, kind, from_agency, to_agency, document_id, package_blob, status, status_reason, case_id,
+export const MESSAGE_COLUMNS = `id, idempotency_key, kind, from_agency, to_agency, document_id, package_blob, received_sha256, status, status_reason, case_id,
   business_type, status_code, response_for, purpose, verification, header, acknowledged_at, created_at, updated_at`;
 
 export const toMessage = (r: MessageRow): Message => ({
@@ -71,6 +74,7 @@ export const toMessage = (r: MessageRow): Message => ({
   toAgency: r.to_agency,
   documentId: r.document_id,
   packageSha256: r.package_blob,
+  receivedSha256: r.received_sha256,
   status: r.status,
   statusReason: r.status_reason,
   caseId: r.case_id,
@@ -92,6 +96,7 @@ export interface NewMessage {
   toAgency: string;
   documentId?: string | null;
   packageSha256: string;
+  receivedSha256?: string | null;
   status: Extract<MessageStatus, 'received' | 'rejected'>;
   statusReason?: string | null;
   caseId?: string | null;
@@ -110,8 +115,8 @@ export interface NewMessage {
 export async function insertMessage(tx: Queryable, m: NewMessage): Promise<{ message: Message; created: boolean }> {
   const r = await tx.query<MessageRow>(
     `INSERT INTO messages (idempotency_key, kind, from_agency, to_agency, document_id, package_blob, status, status_reason, case_id,
-                           business_type, status_code, response_for, purpose, verification, header)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb, $15::jsonb)
+                           business_type, status_code, response_for, purpose, verification, header, received_sha256)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb, $15::jsonb, $16)
      ON CONFLICT ON CONSTRAINT messages_idempotency DO NOTHING
      RETURNING ${MESSAGE_COLUMNS}`,
     [
@@ -130,6 +135,7 @@ export async function insertMessage(tx: Queryable, m: NewMessage): Promise<{ mes
       m.purpose ?? null,
       m.verification ? JSON.stringify(m.verification) : null,
       m.header ? JSON.stringify(m.header) : null,
+      m.receivedSha256 ?? null,
     ],
   );
   if (r.rows[0]) return { message: toMessage(r.rows[0]), created: true };

@@ -71,6 +71,9 @@ ALTER TABLE messages ADD COLUMN verification jsonb;
 -- subject, so answering a message never needs its package parsed again.
 ALTER TABLE messages ADD COLUMN header jsonb;
 ALTER TABLE messages ADD COLUMN acknowledged_at timestamptz;
+-- SHA-256 of the bytes as the sender sent them (package_blob may be the copy with the recipient's TraceHeader):
+-- a resend under the same Idempotency-Key must be these very bytes.
+ALTER TABLE messages ADD COLUMN received_sha256 text CHECK (received_sha256 ~ '^[0-9a-f]{64}$');
 CREATE INDEX messages_case ON messages (case_id) WHERE case_id IS NOT NULL;
 CREATE INDEX messages_response_for ON messages (response_for) WHERE response_for IS NOT NULL;
 CREATE INDEX messages_outbox ON messages (from_agency, created_at);
