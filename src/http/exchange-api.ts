@@ -17,7 +17,8 @@ import {
   updateAgency,
   type Agency,
 } from '../exchange/agencies/agency-registry.ts';
-import { appendAudit, appendAuditInTx, verifyAuditChain } from '../exchange/audit/audit-log.ts';
+import { appendAudit, verifyAuditChain } from '../exchange/audit/audit-log.ts';
+import { acknowledge, replayDeadLetter } from '../exchange/messages/message-actions.ts';
 import { CASE_STATES, CASE_STATE_LABELS, isCaseOverdue, type CaseState } from '../exchange/pakn/case-states.ts';
 import {
   actorOf,
@@ -385,22 +386,9 @@ export const ROUTES: readonly RouteSpec[] = [
       const key = checkIdempotencyKey(typeof req.headers['idempotency-key'] === 'string' ? req.headers['idempotency-key'] : undefined);
       const sha = createHash('sha256').update(bytes).digest('hex');
       const receive = async (): Promise<ReceiveResult> => {
-        const r = await receiveMessage(rt.ctx, { sender: p.agencyId!, actor: actorOf(p), bytes: new Uint8Array(bytes), ...(key ? { idempotencyKey: key } : {}) });
+        const r = await receiveMessage(rt.ctx, { sender: p.agencyId!, actor: actorOf(p), bytes: new Uint8Array(bytes), ...(key ? { idempotencyKey: key, keyNamesBytes: true } : {}) });
         if (!r.duplicate) return r;
         const first = r.messages[0]!;
-        // The sender's Idempotency-Key names one package: the same key with other bytes is a client error, not a
-        // resend — answering "duplicate" would silently drop the new document. (The bytes as first received are
-        // named by the receipt's audit entry; the stored copy carries the recipient's TraceHeader.)
-        if (key && first.idempotencyKey === `${key}#1`) {
-          const firstSha = await rt.db.query<{ document_sha256: string | null }>(
-            `SELECT document_sha256 FROM audit_log WHERE subject = $1 AND action IN ('message.received', 'message.rejected') ORDER BY seq LIMIT 1`,
-            [first.id],
-          );
-          const was = firstSha.rows[0]?.document_sha256;
-          if (was && was !== sha) {
-            throw new KysoError('IDEMPOTENCY_MISMATCH', `Idempotency-Key "${key}" đã được dùng cho một gói tin khác (thông điệp ${first.id})`, `Idempotency-Key "${key}" was used for a different package (message ${first.id})`);
-          }
-        }
         await appendAudit(rt.db, { actor: actorOf(p), action: 'message.duplicate', subject: first.id, documentSha256: sha, details: { sender: p.agencyId!, ...(key ? { idempotencyKey: key } : {}), reason: 'resent: nothing new stored or delivered' } });
         return r;
       };
@@ -463,15 +451,7 @@ export const ROUTES: readonly RouteSpec[] = [
       const p = principalOf(res);
       const m = await messageForPrincipal(rt, p, param(req, 'id'));
       if (m.toAgency !== p.agencyId) throw new KysoError('FORBIDDEN', 'Chỉ cơ quan nhận được xác nhận', 'Only the recipient can acknowledge');
-      const acked = await rt.db.transaction(async (tx) => {
-        const r = await acknowledgeMessage(tx, m.id);
-        if (r && !m.acknowledgedAt) {
-          await appendAuditInTx(tx, { actor: actorOf(p), action: 'message.acknowledged', subject: m.id, documentSha256: m.packageSha256, details: { agency: p.agencyId! } });
-        }
-        return r;
-      });
-      if (!acked) throw new KysoError('CASE_STATE', 'Gói tin bị từ chối, không thể xác nhận', 'A rejected message cannot be acknowledged');
-      return { json: presentMessage(acked) };
+      return { json: presentMessage(await acknowledge(rt.db, m, actorOf(p))) };
     },
   },
   {
@@ -617,10 +597,7 @@ export const ROUTES: readonly RouteSpec[] = [
     summary: 'Chuyển lại một gói tin (replay)',
     handler: async (req, res, rt) => {
       const id = param(req, 'id');
-      const ok = await requireRedis(rt).replayDead(id, async (d) => {
-        await rt.db.query(`UPDATE messages SET status = 'received', status_reason = NULL, updated_at = now() WHERE id = $1 AND status = 'dead'`, [d.messageId]);
-        await appendAudit(rt.db, { actor: actorOf(principalOf(res)), action: 'delivery.replayed', subject: d.messageId, details: { agency: d.agencyId, previousReason: d.reason } });
-      });
+      const ok = await replayDeadLetter(requireRedis(rt), rt.db, id, actorOf(principalOf(res)));
       if (!ok) throw new KysoError('NOT_FOUND', `Không có gói tin ${id} trong danh sách không chuyển được`, `Message ${id} is not dead-lettered`);
       return { status: 202, json: { messageId: id, replayed: true } };
     },
