@@ -1,7 +1,7 @@
 // The Vietnamese summary Thông tư 15/2025 Art. 6(4) requires a verifier to show: the outcome (Hợp lệ /
 // Không hợp lệ; INDETERMINATE is never shown as valid) and seven fields (vietnam-signing-law.md §6).
 import { formatSigningTime } from '../util/vn-time.ts';
-import type { Check, Indication, SignatureReport, SignerReport, Tt15Summary } from './report.ts';
+import type { Check, Indication, Message, SignatureReport, SignerReport, Tt15Summary } from './report.ts';
 
 const SHOW = 'dd/MM/yyyy HH:mm:ss XXX';
 const show = (iso: string | undefined): string | undefined => (iso ? formatSigningTime(new Date(iso), SHOW) : undefined);
@@ -56,5 +56,19 @@ export function tt15Summary(r: SummaryInput): Tt15Summary {
       : 'Chứng thư số còn hiệu lực, chưa bị thu hồi và chuỗi tin cậy hợp lệ tại thời điểm ký',
     certificateValidity: r.signer ? `Từ ${show(r.signer.notBefore)} đến ${show(r.signer.notAfter)}` : 'Không xác định',
     result,
+  };
+}
+
+/**
+ * The one-line verdict over a document's signatures ("Hợp lệ (2 chữ ký: 2 hợp lệ)"); `none` is what to say
+ * when the document has no signature at all.
+ */
+export function documentSummary(none: Message, reports: readonly { indication: Indication }[], overall: Indication): Message {
+  const n = reports.length;
+  if (n === 0) return none;
+  const passed = reports.filter((r) => r.indication === 'TOTAL_PASSED').length;
+  return {
+    vi: `${OUTCOME_VI[overall]} (${n} chữ ký: ${passed} hợp lệ)`,
+    en: `${overall} (${n} signature${n > 1 ? 's' : ''}: ${passed} passed)`,
   };
 }

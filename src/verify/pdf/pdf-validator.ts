@@ -11,7 +11,7 @@ import { validateCms } from '../cms-validator.ts';
 import { defaultPolicy } from '../policy.ts';
 import { validationContext, type VerifyOptions } from '../verify-options.ts';
 import type { Change, Check, Coverage, ModificationLevel, SignatureLevel, SignatureReport, ValidationReport } from '../report.ts';
-import { OUTCOME_VI, tt15Summary } from '../tt15-summary.ts';
+import { documentSummary, tt15Summary } from '../tt15-summary.ts';
 import { ModificationAnalyzer } from './diff-analysis.ts';
 import { readDss } from './dss.ts';
 import { locateSignatures, type PdfSignature } from './pdf-signatures.ts';
@@ -204,7 +204,6 @@ export async function verifyPdf(bytes: Uint8Array, opts: VerifyOptions = {}): Pr
   }
 
   const overall = overallIndication(reports);
-  const n = reports.length;
   return {
     document: {
       format: 'PDF',
@@ -218,12 +217,6 @@ export async function verifyPdf(bytes: Uint8Array, opts: VerifyOptions = {}): Pr
     validationTime: isoVn(at),
     policy: policy.name,
     signatures: reports,
-    summary:
-      n === 0
-        ? { vi: 'Không tìm thấy chữ ký số trong tệp', en: 'No digital signature found in the file' }
-        : {
-            vi: `${OUTCOME_VI[overall.indication]} (${n} chữ ký: ${reports.filter((r) => r.indication === 'TOTAL_PASSED').length} hợp lệ)`,
-            en: `${overall.indication} (${n} signature${n > 1 ? 's' : ''}: ${reports.filter((r) => r.indication === 'TOTAL_PASSED').length} passed)`,
-          },
+    summary: documentSummary({ vi: 'Không tìm thấy chữ ký số trong tệp', en: 'No digital signature found in the file' }, reports, overall.indication),
   };
 }

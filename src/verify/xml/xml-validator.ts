@@ -78,7 +78,7 @@ import { defaultPolicy } from '../policy.ts';
 import type { Check, CheckId, Coverage, Message, SignatureLevel, SignatureReport, ValidationReport } from '../report.ts';
 import type { CertRevocation } from '../revocation-validator.ts';
 import { timestampCheck, validateTimestampToken, type TimestampValidation } from '../timestamp-validator.ts';
-import { OUTCOME_VI, tt15Summary } from '../tt15-summary.ts';
+import { documentSummary, tt15Summary } from '../tt15-summary.ts';
 
 export type { VerifyOptions } from '../verify-options.ts';
 
@@ -170,8 +170,6 @@ export async function verifyXmlDocument(doc: Document, opts: VerifyOptions & { b
 
   const reports = results.map((r) => r.report);
   const overall = overallIndication(reports);
-  const n = reports.length;
-  const passedCount = reports.filter((r) => r.indication === 'TOTAL_PASSED').length;
   const report: ValidationReport = {
     document: { format: 'XML', sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length, revisions: 1, ...(opts.name ? { name: opts.name } : {}) },
     indication: overall.indication,
@@ -179,13 +177,7 @@ export async function verifyXmlDocument(doc: Document, opts: VerifyOptions & { b
     validationTime: isoVn(at),
     policy: policy.name,
     signatures: reports,
-    summary:
-      n === 0
-        ? { vi: 'Không tìm thấy chữ ký số trong tài liệu XML', en: 'No digital signature found in the XML document' }
-        : {
-            vi: `${OUTCOME_VI[overall.indication]} (${n} chữ ký: ${passedCount} hợp lệ)`,
-            en: `${overall.indication} (${n} signature${n > 1 ? 's' : ''}: ${passedCount} passed)`,
-          },
+    summary: documentSummary({ vi: 'Không tìm thấy chữ ký số trong tài liệu XML', en: 'No digital signature found in the XML document' }, reports, overall.indication),
   };
   const covering = results.find((r) => r.coversDocument && r.report.indication === 'TOTAL_PASSED');
   return { report, document: doc, signatures: results, ...(covering && root ? { coveredRoot: root } : {}) };
