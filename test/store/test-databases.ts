@@ -9,6 +9,8 @@ import { openDatabase, type Database, type DatabaseBackend } from '../../src/sto
 export const PG_TEST_URL = process.env.KYSO_TEST_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
 
 export const BACKENDS: readonly DatabaseBackend[] = process.env.KYSO_TEST_SKIP_POSTGRES === '1' ? ['pglite'] : ['pglite', 'postgres'];
+// Said out loud, once per test file that uses the backends: a run without the server is not a full run.
+if (BACKENDS.length === 1) process.stderr.write('⚠ KYSO_TEST_SKIP_POSTGRES=1: the PostgreSQL runs of this file are skipped (PGlite only)\n');
 
 export interface TestDatabase {
   db: Database;
