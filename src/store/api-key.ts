@@ -8,6 +8,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { KysoError } from '../errors.ts';
 import type { Queryable } from './database.ts';
+import { invalidateReadCaches, ReadCache } from './read-cache.ts';
 
 export type ApiRole = 'agency' | 'vpcp' | 'admin';
 
@@ -43,10 +44,19 @@ export async function createApiKey(db: Queryable, opts: { role: ApiRole; agencyI
   return { keyId: id, role: opts.role, agencyId, key };
 }
 
+// Every API call authenticates: the principal of a key that checked out is remembered briefly (read-cache.ts),
+// keyed by the SHA-256 of the whole presented key, so a wrong secret never matches a remembered principal.
+const principalCache = new ReadCache<ApiPrincipal>();
+
 /** The principal a presented key stands for, or undefined (malformed, unknown, wrong secret or revoked). */
 export async function authenticateApiKey(db: Queryable, presented: string): Promise<ApiPrincipal | undefined> {
   const parsed = parseApiKey(presented);
   if (!parsed) return undefined;
+  const p = await principalCache.get(db, hashApiKey(presented), () => lookupApiKey(db, presented, parsed));
+  return p && { ...p };
+}
+
+async function lookupApiKey(db: Queryable, presented: string, parsed: { id: string }): Promise<ApiPrincipal | undefined> {
   const r = await db.query<{ role: ApiRole; agency_id: string | null; key_hash: string }>(
     'SELECT role, agency_id, key_hash FROM api_keys WHERE id = $1 AND revoked_at IS NULL',
     [parsed.id],
@@ -60,5 +70,6 @@ export async function authenticateApiKey(db: Queryable, presented: string): Prom
 /** Revokes a key; false when there was no such active key. */
 export async function revokeApiKey(db: Queryable, keyId: string): Promise<boolean> {
   const r = await db.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [keyId]);
+  invalidateReadCaches();
   return r.rowCount > 0;
 }

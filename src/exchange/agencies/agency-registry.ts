@@ -4,6 +4,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { KysoError } from '../../errors.ts';
 import type { Queryable } from '../../store/database.ts';
+import { invalidateReadCaches, ReadCache } from '../../store/read-cache.ts';
 import { checkAgencyId } from '../queue/delivery-queue.ts';
 import type { KeySpec } from '../../pki/keys/signer-spec.ts';
 import type { Organization, SignerInfo } from '../edxml/model.ts';
@@ -99,6 +100,7 @@ export async function createAgency(db: Queryable, input: AgencyInput): Promise<A
     `INSERT INTO agencies (id, name, kind, delivery_mode, webhook_url, organization) VALUES ($1, $2, $3, $4, $5, $6::jsonb) RETURNING ${COLUMNS}`,
     [a.id, a.name, a.kind, a.deliveryMode, a.webhookUrl, JSON.stringify(a.organization)],
   );
+  invalidateReadCaches();
   return toAgency(r.rows[0]!);
 }
 
@@ -118,12 +120,21 @@ export async function updateAgency(db: Queryable, id: string, patch: Partial<Omi
     `UPDATE agencies SET name = $2, delivery_mode = $3, webhook_url = $4, organization = $5::jsonb WHERE id = $1 RETURNING ${COLUMNS}`,
     [id, next.name, next.deliveryMode, next.webhookUrl, JSON.stringify(next.organization)],
   );
+  invalidateReadCaches();
   return r.rows[0] ? toAgency(r.rows[0]) : undefined;
 }
 
+// Read on every received message (sender, recipients) and every delivery: see store/read-cache.ts for how
+// fresh a cached agency is.
+const agencyCache = new ReadCache<Agency>();
+
 export async function getAgency(db: Queryable, id: string): Promise<Agency | undefined> {
-  const r = await db.query<AgencyRow>(`SELECT ${COLUMNS} FROM agencies WHERE id = $1`, [id]);
-  return r.rows[0] ? toAgency(r.rows[0]) : undefined;
+  const a = await agencyCache.get(db, id, async () => {
+    const r = await db.query<AgencyRow>(`SELECT ${COLUMNS} FROM agencies WHERE id = $1`, [id]);
+    return r.rows[0] ? toAgency(r.rows[0]) : undefined;
+  });
+  // A copy: a caller changing its agency must not change the cached one.
+  return a && { ...a, organization: { ...a.organization } };
 }
 
 export async function listAgencies(db: Queryable): Promise<Agency[]> {
@@ -171,6 +182,7 @@ export async function bindCertificate(db: Queryable, agencyId: string, der: Uint
      ON CONFLICT (cert_sha256) DO UPDATE SET cert_sha256 = EXCLUDED.cert_sha256 RETURNING agency_id`,
     [sha256, agencyId, raw, x.subject.replace(/\n/g, ', '), notAfter],
   );
+  invalidateReadCaches();
   const owner = r.rows[0]!.agency_id;
   if (owner !== agencyId) {
     throw new KysoError('DB_CONFLICT', `Chứng thư số này đã gắn với cơ quan ${owner}`, `This certificate is already bound to agency ${owner}`);
@@ -180,6 +192,7 @@ export async function bindCertificate(db: Queryable, agencyId: string, der: Uint
 
 export async function unbindCertificate(db: Queryable, agencyId: string, sha256: string): Promise<boolean> {
   const r = await db.query('DELETE FROM agency_certificates WHERE agency_id = $1 AND cert_sha256 = $2', [agencyId, sha256]);
+  invalidateReadCaches();
   return r.rowCount > 0;
 }
 
@@ -192,9 +205,13 @@ export async function listCertificates(db: Queryable, agencyId: string): Promise
 }
 
 /** Whose certificate is this (by the SHA-256 of its DER, as validation reports give it)? undefined when unbound. */
+const ownerCache = new ReadCache<string>();
+
 export async function certificateOwner(db: Queryable, certSha256: string): Promise<string | undefined> {
-  const r = await db.query<{ agency_id: string }>('SELECT agency_id FROM agency_certificates WHERE cert_sha256 = $1', [certSha256]);
-  return r.rows[0]?.agency_id;
+  return ownerCache.get(db, certSha256, async () => {
+    const r = await db.query<{ agency_id: string }>('SELECT agency_id FROM agency_certificates WHERE cert_sha256 = $1', [certSha256]);
+    return r.rows[0]?.agency_id;
+  });
 }
 
 export async function setSigningKey(db: Queryable, k: AgencySigningKey): Promise<void> {
