@@ -110,6 +110,25 @@ describe.each(BACKENDS)('blob store on %s', (backend) => {
       expect(isKysoError(await caught(store.put(new Uint8Array([1]), 'not a media type')), 'INVALID_ARGUMENT')).toBe(true);
     });
 
+    it('putMany stores several blobs at once, in order, once each, and repairs a damaged one it is given again', async () => {
+      const a = new Uint8Array(randomBytes(3000));
+      const b = new Uint8Array(randomBytes(4000));
+      const known = new Uint8Array(randomBytes(5000));
+      const knownId = await store.put(known, 'application/xml');
+      if (storage === 'db') await t.db.query("UPDATE blobs SET bytes = overlay(bytes placing '\\x00'::bytea from 11) WHERE sha256 = $1", [knownId]);
+      const ids = await store.putMany([
+        { bytes: a, mediaType: 'application/xml' },
+        { bytes: b, mediaType: 'application/pdf' },
+        { bytes: a, mediaType: 'application/xml' },
+        { bytes: known, mediaType: 'application/xml' },
+      ]);
+      expect(ids).toEqual([sha(a), sha(b), sha(a), knownId]);
+      for (const [id, bytes] of [[ids[0]!, a], [ids[1]!, b], [knownId, known]] as const) expect(Buffer.from(await store.get(id)).equals(bytes)).toBe(true);
+      const rows = await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM blobs WHERE sha256 = ANY($1::text[])', [[sha(a), sha(b), knownId]]);
+      expect(rows.rows[0]!.n).toBe(3);
+      expect((await store.info(ids[1]!))?.mediaType).toBe('application/pdf');
+    });
+
     it('detects damaged bytes on read, and storing the same bytes again repairs them', async () => {
       const original = new Uint8Array(randomBytes(100_000));
       const id = await store.put(original, 'application/pdf');

@@ -7,10 +7,12 @@
 //   4. valid → stored, status 01 signed by the recipient the same moment, queued for delivery;
 //      invalid → stored as rejected (evidence), status 02 with the reason returned to the sender;
 //   5. status packets and replies move the case they concern.
-// Steps 4–5 commit in one transaction with their audit entries; enqueueing follows the commit (a message
+// Steps 4–5 commit in one transaction with their blobs and audit entries; enqueueing follows the commit (a message
 // committed but not enqueued is picked up by the sweeper). Signing the automatic status packets happens before
-// the transaction, so the audit-chain lock is held for SQL only.
-import { createHash } from 'node:crypto';
+// the transaction, so the audit-chain lock is held for SQL only. On this kind of VM every SQL round trip costs
+// more CPU than most of the work around it, so the transaction is a handful of statements whatever the number of
+// recipients: one for the blobs, one for the rows, two for the audit chain, one for the archive entry.
+import { createHash, randomUUID } from 'node:crypto';
 import { KysoError } from '../../errors.ts';
 import type { Queryable } from '../../store/database.ts';
 import type { ValidationReport } from '../../verify/report.ts';
@@ -22,7 +24,7 @@ import { archiveDocument } from '../archive/archive.ts';
 import { responseForPackage } from '../edxml/status.ts';
 import { appendTraceHeader } from '../edxml/trace.ts';
 import { enqueueAll, nowOf, type ExchangeContext } from '../exchange-context.ts';
-import { findDocumentMessage, getMessage, insertMessage, messageByKey, type Message, type MessageHeaderSummary, type MessagePurpose } from '../messages/messages.ts';
+import { findDocumentMessage, getMessage, insertMessages, messageByKey, type Message, type MessageHeaderSummary, type MessagePurpose, type NewMessage } from '../messages/messages.ts';
 import { applyStatusToCase, linkDocumentToCase } from './case-effects.ts';
 import { verifyReceivedPackage } from './package-verifier.ts';
 import { signedStatusPacket } from './status-issuer.ts';
@@ -62,6 +64,9 @@ export interface ReceiveResult {
   reason?: { vi: string; en: string };
   report: Pick<ValidationReport, 'indication' | 'subIndication' | 'summary'>;
 }
+
+/** Thrown inside the receipt transaction to roll it back when its rows turn out to be a duplicate. */
+class DuplicateReceipt extends Error {}
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
@@ -181,18 +186,11 @@ export async function receiveMessage(ctx: ExchangeContext, req: ReceiveRequest):
     }
   }
 
-  // A new document (type 0) with a DocumentId this sender already delivered to the same recipient is a duplicate
-  // submission (Decree 30 Appendix VI), however its bytes differ.
-  if (pkg && !reason && pkg.TraceHeaderList.Bussiness.BussinessDocType === 0) {
-    const prior = await findDocumentMessage(ctx.db, req.sender, recipientIds[0]!, pkg.MessageHeader.DocumentId);
-    if (prior && prior.businessType === 0) return duplicateResult(ctx, req.sender, prior.idempotencyKey.replace(/#\d+$/, ''), prior);
-  }
-
   // Receipts, signed before the transaction: 01 from each recipient for a valid document, 02 with the reason
   // for an invalid one. Only where the service holds the recipient's seal (otherwise the agency sends its own).
   const header = pkg ? headerSummary(pkg) : undefined;
-  // Signing waits mostly on the TSA, storing on the database: both run at once, and the receipts of several
-  // recipients are signed at once.
+  // The receipts of several recipients are signed at once (an HSM or remote seal waits on I/O), and the traced
+  // copies are made meanwhile.
   type Receipt = { recipient: Agency; code: StatusCode; bytes: Uint8Array };
   const signing = Promise.all(
     pkg && header
@@ -213,114 +211,109 @@ export async function receiveMessage(ctx: ExchangeContext, req: ReceiveRequest):
   // Every hop appends a TraceHeader: the copy delivered to each recipient records its arrival there (OrganId,
   // time). The trace lies outside the package signature (XPath Filter 2.0), so the signature stays valid; the
   // package as sent is kept too, and the audit entry names its hash.
-  const storing = (async () => {
-    await ctx.blobs.put(req.bytes, 'application/xml');
-    const delivered = new Map<string, string>();
-    if (pkg && !reason) {
-      for (const r of recipients) {
-        const traced = appendTraceHeader(req.bytes, { organId: r.id, at });
-        delivered.set(r.id, await ctx.blobs.put(traced, 'application/xml'));
-      }
-    }
-    return delivered;
-  })();
-  const [signed, delivered] = await Promise.all([signing, storing]);
-  const receiptPackets = signed.filter((p): p is Receipt => p !== undefined);
-  for (const p of receiptPackets) await ctx.blobs.put(p.bytes, 'application/xml');
+  const traced = new Map<string, Uint8Array>();
+  if (pkg && !reason) for (const r of recipients) traced.set(r.id, appendTraceHeader(req.bytes, { organId: r.id, at }));
+  const receiptPackets = (await signing).filter((p): p is Receipt => p !== undefined);
 
-  const result = await ctx.db.transaction(async (tx) => {
-    // Two posts of one document (a resend under a new Idempotency-Key while the first is still being verified)
-    // both pass the check above: decide again, serialised per sender and DocumentId, before inserting.
-    if (pkg && !reason && pkg.TraceHeaderList.Bussiness.BussinessDocType === 0) {
-      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`document:${req.sender}:${pkg.MessageHeader.DocumentId}`]);
-      const prior = await findDocumentMessage(tx, req.sender, recipientIds[0]!, pkg.MessageHeader.DocumentId);
-      if (prior && prior.businessType === 0) return { duplicate: true as const, prior };
-    }
-    const messages: Message[] = [];
-    // The receipt's audit entries (each message, each status packet issued) go in with one append.
-    const events: AuditEvent[] = [];
-    let index = 0;
-    for (const r of recipients) {
-      index++;
-      const { message, created } = await insertMessage(tx, {
-        idempotencyKey: `${key}#${index}`,
+  // Ids are chosen here so that a receipt can name its message (idempotency key receipt:<id>) and every audit
+  // entry its subject before the rows exist: the rows then go in with one INSERT.
+  const documentId = pkg ? pkg.MessageHeader.DocumentId : status!.ResponseFor.DocumentId;
+  const rows: (NewMessage & { id: string })[] = recipients.map((r, i) => ({
+    id: randomUUID(),
+    idempotencyKey: `${key}#${i + 1}`,
+    kind,
+    fromAgency: req.sender,
+    toAgency: r.id,
+    documentId,
+    packageSha256: traced.has(r.id) ? sha256(traced.get(r.id)!) : packageSha,
+    receivedSha256: packageSha,
+    status: reason ? 'rejected' : 'received',
+    statusReason: reason ? `${reason.vi} (${reason.en})` : null,
+    caseId: req.caseId ?? original?.caseId ?? null,
+    businessType: pkg ? pkg.TraceHeaderList.Bussiness.BussinessDocType : null,
+    statusCode: status ? status.StatusCode : null,
+    responseFor: status ? status.ResponseFor.DocumentId : (pkg?.MessageHeader.ResponseFor[0]?.DocumentId ?? null),
+    purpose: req.purpose ?? null,
+    verification: brief(report),
+    header: header ?? null,
+  }));
+  const receiptRows: (NewMessage & { id: string })[] = receiptPackets.map((p) => ({
+    id: randomUUID(),
+    idempotencyKey: `receipt:${rows.find((m) => m.toAgency === p.recipient.id)!.id}`,
+    kind: 'status',
+    fromAgency: p.recipient.id,
+    toAgency: req.sender,
+    documentId: header!.DocumentId,
+    packageSha256: sha256(p.bytes),
+    status: 'received',
+    statusCode: p.code,
+    responseFor: header!.DocumentId,
+    caseId: req.caseId ?? null,
+  }));
+  // The receipt's audit entries (each message, each status packet issued) go in with one append.
+  const events: AuditEvent[] = [
+    ...rows.map((m) => ({
+      actor: req.actor,
+      action: reason ? 'message.rejected' : 'message.received',
+      subject: m.id,
+      documentSha256: packageSha,
+      details: {
         kind,
-        fromAgency: req.sender,
-        toAgency: r.id,
-        documentId: pkg ? pkg.MessageHeader.DocumentId : status!.ResponseFor.DocumentId,
-        packageSha256: delivered.get(r.id) ?? packageSha,
-        receivedSha256: packageSha,
-        status: reason ? 'rejected' : 'received',
-        statusReason: reason ? `${reason.vi} (${reason.en})` : null,
-        caseId: req.caseId ?? original?.caseId ?? null,
-        businessType: pkg ? pkg.TraceHeaderList.Bussiness.BussinessDocType : null,
-        statusCode: status ? status.StatusCode : null,
-        responseFor: status ? status.ResponseFor.DocumentId : (pkg?.MessageHeader.ResponseFor[0]?.DocumentId ?? null),
-        purpose: req.purpose ?? null,
-        verification: brief(report),
-        header: header ?? null,
-      });
-      if (!created) return { duplicate: true as const };
-      messages.push(message);
-      events.push({
-        actor: req.actor,
-        action: reason ? 'message.rejected' : 'message.received',
-        subject: message.id,
-        documentSha256: packageSha,
-        details: {
-          kind,
-          from: req.sender,
-          to: r.id,
-          documentId: message.documentId,
-          indication: report.indication,
-          ...(status ? { statusCode: status.StatusCode } : {}),
-          ...(pkg ? { businessType: pkg.TraceHeaderList.Bussiness.BussinessDocType } : {}),
-          ...(reason ? { reason: reason.en } : {}),
-        },
-      });
-    }
+        from: req.sender,
+        to: m.toAgency,
+        documentId,
+        indication: report.indication,
+        ...(status ? { statusCode: status.StatusCode } : {}),
+        ...(pkg ? { businessType: pkg.TraceHeaderList.Bussiness.BussinessDocType } : {}),
+        ...(reason ? { reason: reason.en } : {}),
+      },
+    })),
+    ...receiptRows.map((m) => ({
+      actor: 'system:receipt',
+      action: 'status.issued',
+      subject: m.id,
+      documentSha256: m.packageSha256,
+      details: { code: m.statusCode!, from: m.fromAgency, to: req.sender, documentId: header!.DocumentId, about: rows.find((x) => x.toAgency === m.fromAgency)!.id },
+    })),
+  ];
 
-    const receipts: Message[] = [];
-    for (const p of receiptPackets) {
-      const { message } = await insertMessage(tx, {
-        idempotencyKey: `receipt:${messages.find((m) => m.toAgency === p.recipient.id)!.id}`,
-        kind: 'status',
-        fromAgency: p.recipient.id,
-        toAgency: req.sender,
-        documentId: header!.DocumentId,
-        packageSha256: sha256(p.bytes),
-        status: 'received',
-        statusCode: p.code,
-        responseFor: header!.DocumentId,
-        caseId: req.caseId ?? null,
-      });
-      receipts.push(message);
-      events.push({
-        actor: `system:receipt`,
-        action: 'status.issued',
-        subject: message.id,
-        documentSha256: message.packageSha256,
-        details: { code: p.code, from: p.recipient.id, to: req.sender, documentId: header!.DocumentId, about: messages.find((m) => m.toAgency === p.recipient.id)!.id },
-      });
-    }
+  let result: { messages: Message[]; receipts: Message[] };
+  try {
+    result = await ctx.db.transaction(async (tx) => {
+      // The package as sent, each recipient's traced copy and the receipts: one statement (blob-store.ts).
+      await ctx.blobs.in(tx).putMany([
+        { bytes: req.bytes, mediaType: 'application/xml' },
+        ...[...traced.values()].map((bytes) => ({ bytes, mediaType: 'application/xml' })),
+        ...receiptPackets.map((p) => ({ bytes: p.bytes, mediaType: 'application/xml' })),
+      ]);
+      // A row skipped by the INSERT is a duplicate: the same idempotency key, or a new document (type 0) this sender
+      // already delivered to that recipient (Decree 30 Appendix VI; the unique index messages_document_once, which
+      // also decides between two posts of one document racing each other). Nothing of this receipt is kept.
+      const inserted = await insertMessages(tx, [...rows, ...receiptRows]);
+      if (inserted.length !== rows.length + receiptRows.length) throw new DuplicateReceipt();
+      const messages = inserted.slice(0, rows.length);
+      const receipts = inserted.slice(rows.length);
+      await appendAuditManyInTx(tx, events);
 
-    await appendAuditManyInTx(tx, events);
-
-    if (!reason) {
-      if (status && original) await applyStatusToCase(tx, ctx, { status, original, actor: req.actor, at });
-      if (pkg) await linkDocumentToCase(tx, { pkg, messages, sender, actor: req.actor, ...(req.caseId ? { caseId: req.caseId } : {}) });
-      // Exchanged packages are archived at B-LTA by the worker's archive pass (issue 7).
-      if (pkg) await archiveDocument(tx, { kind: 'package', format: 'xml', subject: messages[0]!.id, sha256: packageSha });
-      if (req.inTransaction) await req.inTransaction(tx, messages);
-    }
-    return { duplicate: false as const, messages, receipts };
-  });
-
-  if (result.duplicate) {
-    if ('prior' in result && result.prior) return duplicateResult(ctx, req.sender, result.prior.idempotencyKey.replace(/#\d+$/, ''), result.prior);
-    const existing = (await messageByKey(ctx.db, req.sender, `${key}#1`))!;
-    return duplicateResult(ctx, req.sender, key, sameBytes(existing, packageSha, req.keyNamesBytes ? req.idempotencyKey : undefined));
+      if (!reason) {
+        if (status && original) await applyStatusToCase(tx, ctx, { status, original, actor: req.actor, at });
+        if (pkg) await linkDocumentToCase(tx, { pkg, messages, sender, actor: req.actor, ...(req.caseId ? { caseId: req.caseId } : {}) });
+        // Exchanged packages are archived at B-LTA by the worker's archive pass (issue 7).
+        if (pkg) await archiveDocument(tx, { kind: 'package', format: 'xml', subject: messages[0]!.id, sha256: packageSha });
+        if (req.inTransaction) await req.inTransaction(tx, messages);
+      }
+      return { messages, receipts };
+    });
+  } catch (e) {
+    if (!(e instanceof DuplicateReceipt)) throw e;
+    const same = await messageByKey(ctx.db, req.sender, `${key}#1`);
+    if (same) return duplicateResult(ctx, req.sender, key, sameBytes(same, packageSha, req.keyNamesBytes ? req.idempotencyKey : undefined));
+    const prior = pkg ? await findDocumentMessage(ctx.db, req.sender, recipientIds[0]!, pkg.MessageHeader.DocumentId) : undefined;
+    if (prior) return duplicateResult(ctx, req.sender, prior.idempotencyKey.replace(/#\d+$/, ''), prior);
+    // The row it collided with was rolled back meanwhile: the client may simply send again.
+    throw new KysoError('DB_CONFLICT', 'Gói tin trùng với một gói tin đang được nhận đồng thời; vui lòng gửi lại', 'The package collided with one being received at the same moment; please send it again');
   }
+
   // Rejected packages are not delivered; their 02 receipts are (back to the sender).
   await enqueueAll(ctx, [...(reason ? [] : result.messages), ...result.receipts].map((m) => ({ id: m.id, toAgency: m.toAgency })));
   return {

@@ -143,6 +143,54 @@ export async function insertMessage(tx: Queryable, m: NewMessage): Promise<{ mes
   return { message: existing!, created: false };
 }
 
+/**
+ * Inserts several messages with one statement (a receipt's rows: one per recipient, plus the status packets the
+ * service issued), with ids chosen by the caller so that rows can name each other before they exist. Rows whose
+ * idempotency key is taken, or that would deliver a new document twice (messages_document_once), are skipped:
+ * the answer holds only the rows inserted, in the order given. Runs in the caller's transaction.
+ */
+/** Parameter casts of insertMessages' columns, in order (explicit, so every row of a multi-row VALUES agrees). */
+const INSERT_CASTS = ['::uuid', '', '', '', '', '', '', '', '', '::uuid', '::smallint', '', '', '', '::jsonb', '::jsonb', ''] as const;
+
+export async function insertMessages(tx: Queryable, rows: readonly (NewMessage & { id: string })[]): Promise<Message[]> {
+  if (rows.length === 0) return [];
+  const params: unknown[] = [];
+  const values: string[] = [];
+  for (const m of rows) {
+    const b = params.length;
+    values.push(`(${INSERT_CASTS.map((cast, i) => `$${b + i + 1}${cast}`).join(', ')})`);
+    params.push(
+      m.id,
+      m.idempotencyKey,
+      m.kind,
+      m.fromAgency,
+      m.toAgency,
+      m.documentId ?? null,
+      m.packageSha256,
+      m.status,
+      m.statusReason ?? null,
+      m.caseId ?? null,
+      m.businessType ?? null,
+      m.statusCode ?? null,
+      m.responseFor ?? null,
+      m.purpose ?? null,
+      m.verification ? JSON.stringify(m.verification) : null,
+      m.header ? JSON.stringify(m.header) : null,
+      m.receivedSha256 ?? null,
+    );
+  }
+  const r = await tx.query<MessageRow>(
+    `INSERT INTO messages (id, idempotency_key, kind, from_agency, to_agency, document_id, package_blob, status, status_reason, case_id,
+                           business_type, status_code, response_for, purpose, verification, header, received_sha256)
+     VALUES ${values.join(', ')}
+     ON CONFLICT DO NOTHING
+     RETURNING ${MESSAGE_COLUMNS}`,
+    params,
+  );
+  const byId = new Map(r.rows.map((x) => [x.id, toMessage(x)]));
+  return rows.map((m) => byId.get(m.id)).filter((m): m is Message => m !== undefined);
+}
+
 export async function messageByKey(db: Queryable, fromAgency: string, key: string): Promise<Message | undefined> {
   const r = await db.query<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages WHERE from_agency = $1 AND idempotency_key = $2`, [fromAgency, key]);
   return r.rows[0] ? toMessage(r.rows[0]) : undefined;
