@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { isKysoError } from '../../src/errors.ts';
 import {
   appendTraceHeader,
+  applyTraceSplice,
   buildEdxml,
   buildStatusXml,
   EDXML_NS,
@@ -17,6 +18,7 @@ import {
   parseEdxmlPackage,
   readTraceHeaders,
   statusPacket,
+  traceSplice,
 } from '../../src/exchange/edxml/index.ts';
 import { verifyXmlPackage } from '../../src/exchange/edxml/verify-package.ts';
 import { signDocument } from '../../src/signing/pdf/sign-document.ts';
@@ -131,6 +133,16 @@ describe('a signed package travels three hops', () => {
     }
   });
 
+  it('the verifier hands over where the next TraceHeader goes: applying it gives the very bytes appendTraceHeader gives', async () => {
+    const signed = await sign(unsignedPackage);
+    for (const bytes of [signed, withHops(signed)]) {
+      const v = await verifyXmlPackage(bytes, opts);
+      expect(v.report.indication).toBe('TOTAL_PASSED');
+      expect(v.traceSplice).toBeDefined();
+      for (const hop of HOPS) expect(Buffer.from(applyTraceSplice(bytes, v.traceSplice!, hop))).toEqual(Buffer.from(appendTraceHeader(bytes, hop)));
+    }
+  });
+
   it('the go.vn variant (default namespace, no prefix) gets unprefixed entries and still verifies', async () => {
     const unsigned = GOVN.replace(/<Signature>[\s\S]*?<\/Signature>\s*/, '');
     const out = withHops(await sign(unsigned), HOPS.slice(0, 2));
@@ -178,6 +190,15 @@ describe('status packets', () => {
     const out = appendTraceHeader(signed, HOPS[0]!);
     expect(text(out)).toContain('<edXML:TraceHeaderList><edXML:TraceHeader><edXML:OrganId>000.00.00.G22</edXML:OrganId><edXML:Timestamp>2026/03/12 10:16:00</edXML:Timestamp></edXML:TraceHeader></edXML:TraceHeaderList>');
     expect((await verifyXml(out, opts)).indication).toBe('TOTAL_PASSED');
+  });
+
+  it('a packet without a list and one with an empty <x/> list: the splice point gives what appendTraceHeader gives', async () => {
+    for (const xml of [status(), status().replace('</edXML:MessageHeader>', '</edXML:MessageHeader><edXML:TraceHeaderList />')]) {
+      const bytes = await sign(xml);
+      const splice = traceSplice(bytes, parseXmlSafely(bytes));
+      expect(splice.head).toMatch(/^<edXML:TraceHeaderList>?/);
+      expect(Buffer.from(applyTraceSplice(bytes, splice, HOPS[0]!))).toEqual(Buffer.from(appendTraceHeader(bytes, HOPS[0]!)));
+    }
   });
 
   it('a TraceHeaderList in a status packet holding anything but TraceHeader is refused by the reader', async () => {

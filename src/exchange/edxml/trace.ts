@@ -30,55 +30,82 @@ const invalid = (vi: string, en: string): KysoError => new KysoError('EDXML_INVA
 const isIn = (el: Element, ns: string, local: string): boolean => el.namespaceURI === ns && el.localName === local;
 
 /**
- * The package with one more TraceHeader: after the last TraceHeader of edXMLHeader/TraceHeaderList (a new list
- * right after MessageHeader when there is none, e.g. in a status packet). Every other byte is unchanged.
- * Throws EDXML_INVALID for an invalid agency identifier or a packet whose header or trace cannot be read,
- * XML_MALFORMED / XML_DOCTYPE for unreadable XML.
+ * Where the next TraceHeader goes in a package's bytes, worked out once from its parsed DOM: bytes [0, before)
+ * stay, then `head`, the TraceHeader (in `prefix`), `tail`, then bytes [after, end). Plain data, so the thread
+ * that verified a package (and so parsed it) can hand it over and the receipt need not parse the package again.
  */
-export function appendTraceHeader(packageBytes: Uint8Array, hop: TraceHop): Uint8Array {
-  const organId = assertAgencyId(hop.organId);
-  const timestamp = formatEdxmlTimestamp(hop.at);
-  const doc = parseXmlSafely(packageBytes);
+export interface TraceSplice {
+  before: number;
+  after: number;
+  head: string;
+  tail: string;
+  prefix: string | null;
+}
+
+/**
+ * The splice point for the next TraceHeader: after the last TraceHeader of edXMLHeader/TraceHeaderList (a new list
+ * right after MessageHeader when there is none, e.g. in a status packet). `doc` must be `packageBytes` parsed.
+ * Throws EDXML_INVALID for a packet whose header or trace cannot be read.
+ */
+export function traceSplice(packageBytes: Uint8Array, doc: Document): TraceSplice {
   const e = locateEdxml(doc.documentElement!);
   const ns = e.root.namespaceURI!;
   readTrace(e); // refuse to extend a trace that does not read back
-
-  const entry = (prefix: string | null): string => {
-    const q = prefix ? `${prefix}:` : '';
-    return `<${q}TraceHeader><${q}OrganId>${organId}</${q}OrganId><${q}Timestamp>${timestamp}</${q}Timestamp></${q}TraceHeader>`;
-  };
   const text = Buffer.from(packageBytes.buffer, packageBytes.byteOffset, packageBytes.byteLength).toString('utf8');
   let at: number;
-  let insert: string;
   let replace = 0; // characters of `text` the insertion replaces (an empty-element tag `<x/>` → `<x>…</x>`)
+  let head = '';
+  let tail = '';
+  let prefix: string | null;
   const list = e.traceHeaderList;
   if (list) {
+    prefix = list.prefix;
     const last = childElements(list).filter((c) => isIn(c, ns, 'TraceHeader')).at(-1);
     if (last) {
       at = spanOf(text, doc, last).end;
-      insert = entry(list.prefix);
     } else {
       const s = spanOf(text, doc, list);
       if (s.empty) {
         // `<p:TraceHeaderList/>` — a list holding no element at all is subtracted by the trace filter as a whole.
         at = s.start;
         replace = s.end - s.start;
-        insert = expandEmptyElement(text, s, entry(list.prefix));
+        const MARK = '\u0000';
+        [head, tail] = expandEmptyElement(text, s, MARK).split(MARK) as [string, string];
       } else {
         at = s.openEnd;
-        insert = entry(list.prefix);
       }
     }
   } else {
     // A new list directly after MessageHeader (QCVN 102 order: MessageHeader, TraceHeaderList, Signature), in the
     // header's own prefix, which is in scope there.
     at = spanOf(text, doc, e.messageHeader).end;
-    const q = e.header.prefix ? `${e.header.prefix}:` : '';
-    insert = `<${q}TraceHeaderList>${entry(e.header.prefix)}</${q}TraceHeaderList>`;
+    prefix = e.header.prefix;
+    const q = prefix ? `${prefix}:` : '';
+    head = `<${q}TraceHeaderList>`;
+    tail = `</${q}TraceHeaderList>`;
   }
   const before = Buffer.byteLength(text.slice(0, at), 'utf8');
-  const after = before + Buffer.byteLength(text.slice(at, at + replace), 'utf8');
-  return new Uint8Array(Buffer.concat([packageBytes.subarray(0, before), Buffer.from(insert, 'utf8'), packageBytes.subarray(after)]));
+  return { before, after: before + Buffer.byteLength(text.slice(at, at + replace), 'utf8'), head, tail, prefix };
+}
+
+/** The package with one more TraceHeader at `splice` (from traceSplice of these very bytes). No parsing. */
+export function applyTraceSplice(packageBytes: Uint8Array, splice: TraceSplice, hop: TraceHop): Uint8Array {
+  const organId = assertAgencyId(hop.organId);
+  const timestamp = formatEdxmlTimestamp(hop.at);
+  const q = splice.prefix ? `${splice.prefix}:` : '';
+  const insert = `${splice.head}<${q}TraceHeader><${q}OrganId>${organId}</${q}OrganId><${q}Timestamp>${timestamp}</${q}Timestamp></${q}TraceHeader>${splice.tail}`;
+  return new Uint8Array(Buffer.concat([packageBytes.subarray(0, splice.before), Buffer.from(insert, 'utf8'), packageBytes.subarray(splice.after)]));
+}
+
+/**
+ * The package with one more TraceHeader: after the last TraceHeader of edXMLHeader/TraceHeaderList (a new list
+ * right after MessageHeader when there is none, e.g. in a status packet). Every other byte is unchanged.
+ * Throws EDXML_INVALID for an invalid agency identifier or a packet whose header or trace cannot be read,
+ * XML_MALFORMED / XML_DOCTYPE for unreadable XML.
+ */
+export function appendTraceHeader(packageBytes: Uint8Array, hop: TraceHop): Uint8Array {
+  assertAgencyId(hop.organId);
+  return applyTraceSplice(packageBytes, traceSplice(packageBytes, parseXmlSafely(packageBytes)), hop);
 }
 
 /**

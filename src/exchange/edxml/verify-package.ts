@@ -12,6 +12,7 @@ import { verifyXmlDocument } from '../../verify/xml/xml-validator.ts';
 import { parseXmlSafely } from '../../xml/safe-parser.ts';
 import { EDOC_NS, EDXML_NS, type EdxmlPackage, type StatusPacket } from './model.ts';
 import { parseEdxmlDocument } from './parse.ts';
+import { traceSplice, type TraceSplice } from './trace.ts';
 
 export interface PackageVerification {
   report: ValidationReport;
@@ -19,6 +20,11 @@ export interface PackageVerification {
   package?: EdxmlPackage;
   /** The status packet model, likewise read from the signed DOM (status packets only). */
   status?: StatusPacket;
+  /**
+   * Where the next hop's TraceHeader goes in these bytes (document packages whose trace reads back): the receipt
+   * appends its TraceHeader without parsing the package a second time.
+   */
+  traceSplice?: TraceSplice;
 }
 
 const isEdxml = (doc: Document): boolean => {
@@ -44,6 +50,15 @@ async function verifyAttachment(a: EdxmlPackage['Attachments'][number], opts: Ve
 /** Verifies XML bytes; for edXML document packages also every PDF attachment. */
 export async function verifyXmlPackage(bytes: Uint8Array, opts: VerifyOptions = {}): Promise<PackageVerification> {
   const doc = parseXmlSafely(bytes);
+  // Taken before verification looks at the DOM, from the DOM exactly as parsed from `bytes`.
+  let splice: TraceSplice | undefined;
+  if (isEdxml(doc)) {
+    try {
+      splice = traceSplice(bytes, doc);
+    } catch {
+      // An unreadable trace: appending to it fails later with its own error (trace.ts), if it comes to that.
+    }
+  }
   const v = await verifyXmlDocument(doc, { ...opts, bytes });
   if (!isEdxml(doc) || !v.coveredRoot) return { report: v.report };
   const parsed = parseEdxmlDocument(v.document, { signedRoot: v.coveredRoot });
@@ -61,6 +76,7 @@ export async function verifyXmlPackage(bytes: Uint8Array, opts: VerifyOptions = 
   const okFiles = attachments.filter((a) => a.report?.indication === 'TOTAL_PASSED').length;
   return {
     package: parsed.package,
+    ...(splice ? { traceSplice: splice } : {}),
     report: {
       ...v.report,
       indication: overall.indication,

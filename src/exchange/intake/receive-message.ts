@@ -22,7 +22,7 @@ import type { EdxmlPackage, StatusCode } from '../edxml/model.ts';
 import { parseEdxml } from '../edxml/parse.ts';
 import { archiveDocument } from '../archive/archive.ts';
 import { responseForPackage } from '../edxml/status.ts';
-import { appendTraceHeader } from '../edxml/trace.ts';
+import { appendTraceHeader, applyTraceSplice } from '../edxml/trace.ts';
 import { enqueueAll, nowOf, type ExchangeContext } from '../exchange-context.ts';
 import { findDocumentMessage, getMessage, insertMessages, messageByKey, type Message, type MessageHeaderSummary, type MessagePurpose, type NewMessage } from '../messages/messages.ts';
 import { applyStatusToCase, linkDocumentToCase } from './case-effects.ts';
@@ -118,9 +118,9 @@ export async function receiveMessage(ctx: ExchangeContext, req: ReceiveRequest):
   const key = req.idempotencyKey ?? `sha256:${packageSha}`;
   if (key.length > 180) throw new KysoError('INVALID_ARGUMENT', 'Idempotency-Key dài quá 180 ký tự', 'Idempotency-Key longer than 180 characters');
 
-  // A resend with the same key: answer from the store, before verifying again.
-  const again = await messageByKey(ctx.db, req.sender, `${key}#1`);
-  if (again) return duplicateResult(ctx, req.sender, key, sameBytes(again, packageSha, req.keyNamesBytes ? req.idempotencyKey : undefined));
+  // A resend (the same key, or the same document again) is found when its rows collide in the receipt
+  // transaction below, not looked up first: a lookup before verifying would cost every new message a round trip
+  // to save a resend its verification. Whatever the verdict on the resend, the first answer stands.
 
   const verification = await verifyReceivedPackage(ctx, req.bytes, { at, name: 'package.xml' });
   const report = verification.report;
@@ -212,7 +212,10 @@ export async function receiveMessage(ctx: ExchangeContext, req: ReceiveRequest):
   // time). The trace lies outside the package signature (XPath Filter 2.0), so the signature stays valid; the
   // package as sent is kept too, and the audit entry names its hash.
   const traced = new Map<string, Uint8Array>();
-  if (pkg && !reason) for (const r of recipients) traced.set(r.id, appendTraceHeader(req.bytes, { organId: r.id, at }));
+  if (pkg && !reason) {
+    const splice = verification.traceSplice;
+    for (const r of recipients) traced.set(r.id, splice ? applyTraceSplice(req.bytes, splice, { organId: r.id, at }) : appendTraceHeader(req.bytes, { organId: r.id, at }));
+  }
   const receiptPackets = (await signing).filter((p): p is Receipt => p !== undefined);
 
   // Ids are chosen here so that a receipt can name its message (idempotency key receipt:<id>) and every audit
