@@ -93,6 +93,17 @@ export function assertDeliveryJobData(data: unknown): asserts data is DeliveryJo
   checkMessageId((data as DeliveryJobData).messageId);
 }
 
+/**
+ * Jobs put back by replayDead carry a mark — the job name 'replay' for a job added anew, progress
+ * `{ replay: true }` for a failed job retried (its name cannot change) — so the worker knows that a dead-letter
+ * record may still exist when it delivers, even though the job looks like a first attempt (attempts are reset).
+ */
+export const REPLAY_JOB_NAME = 'replay';
+export function isReplayJob(job: { name: string; progress?: unknown }): boolean {
+  const p = job.progress as { replay?: unknown } | null | undefined;
+  return job.name === REPLAY_JOB_NAME || (typeof p === 'object' && p !== null && p.replay === true);
+}
+
 /** The BullMQ queue name of an agency: `{deliver-<id>}` (hash tag: one cluster slot per agency). */
 export const deliveryQueueName = (agencyId: string): string => `{deliver-${checkAgencyId(agencyId)}}`;
 
@@ -213,7 +224,8 @@ export class DeliveryQueues {
   /**
    * Queues a dead message again with a fresh set of attempts: its failed job is moved back to waiting (same job
    * id, counters reset) or, if Redis no longer has it, added anew. The dead record is removed afterwards — a
-   * crash in between leaves a record that the successful delivery removes. `onReplay` lets the caller reset the
+   * crash in between leaves a record that the successful delivery removes: the requeued job is marked as a replay
+   * (isReplayJob), which tells the worker to delete the record. `onReplay` lets the caller reset the
    * message's status (e.g. to 'queued'). Returns false if the message is not dead.
    */
   async replayDead(messageId: string, onReplay?: (entry: DeadLetter) => Promise<void>): Promise<boolean> {
@@ -223,10 +235,12 @@ export class DeliveryQueues {
     const job = await q.getJob(messageId);
     const state = job ? await job.getState() : undefined;
     if (job && state === 'failed') {
+      // Marked before it can run again (progress is not touched by the retry).
+      await job.updateProgress({ replay: true });
       await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
     } else if (!job || state === 'completed' || state === 'unknown') {
       if (job) await job.remove();
-      await q.add('deliver', { messageId }, this.jobOptions(messageId));
+      await q.add(REPLAY_JOB_NAME, { messageId }, this.jobOptions(messageId));
     }
     // Otherwise (waiting, active, delayed) it is already on its way.
     if (onReplay) await onReplay(entry);

@@ -1,21 +1,28 @@
 // The delivery worker (issue 5, Flow → Delivery).
 //
-// For each job it loads the message by id (MessageSource), then
-//   - push: POSTs the package bytes (BlobStore, by SHA-256, hash-checked on read) to the agency's webhook;
+// For each job it loads the message by id (MessageSource; bytes kept in the database come with it, one statement),
+// then
+//   - push: POSTs the package bytes (hash-checked against their SHA-256 name, as BlobStore does on every read) to
+//     the agency's webhook (node:http, keep-alive);
 //     only a 2xx answer counts as delivered; anything else, a refused connection or a timeout is a failed
 //     attempt and BullMQ retries with exponential backoff;
 //   - pull: marks the message delivered, i.e. available in the agency's inbox (GET /api/v1/inbox).
 // Every attempt appends an audit entry (actor 'worker': delivery.attempt), then delivery.delivered or, after
-// the last attempt, delivery.dead with the reason.
+// the last attempt, delivery.dead with the reason. Successful deliveries are recorded by group commit
+// (delivery-recorder.ts): under load, many in one transaction; each job completes only once its own record is
+// committed.
 //
 // Delivery is at-least-once: a worker that dies after the webhook answered but before the job was completed
 // is redone by another worker (BullMQ stalled-job recovery). The webhook receives `X-Kyso-Message-Id` so it
 // can discard the repeat; kyso itself never delivers a message whose status is already delivered/acknowledged.
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { KysoError } from '../../errors.ts';
+import { sha256Hex } from '../../store/blob-store.ts';
 import type { Database, Queryable } from '../../store/database.ts';
 import { appendAudit, appendAuditManyInTx, type AuditEvent } from '../audit/audit-log.ts';
-import { assertDeliveryJobData, deliveryQueueName, type DeadLetter, type DeliveryJobData, type DeliveryQueues } from './delivery-queue.ts';
+import { assertDeliveryJobData, deliveryQueueName, isReplayJob, type DeadLetter, type DeliveryJobData, type DeliveryQueues } from './delivery-queue.ts';
+import { DeliveryRecorder, type RecorderStats } from './delivery-recorder.ts';
+import { closeWebhookAgents, createWebhookAgents, postWebhook, WebhookPostError, type WebhookAgents } from './webhook-post.ts';
 
 export type MessageStatus = 'received' | 'rejected' | 'queued' | 'delivered' | 'acknowledged' | 'dead';
 
@@ -31,6 +38,19 @@ export interface DeliveryMessage {
   webhookUrl?: string | null;
   /** Content-Type of the POST (default application/xml: an edXML package). */
   mediaType?: string;
+  /**
+   * Optional: the package bytes, when the source could read them with the message (push, bytes kept in the
+   * database). Not trusted: the worker checks them against packageSha256 (and packageSize) before sending.
+   */
+  packageBytes?: Uint8Array;
+  /** The blob's recorded size, checked with packageBytes. */
+  packageSize?: number;
+}
+
+/** One successful delivery to record: the status change and its audit entries. */
+export interface DeliveryRecord {
+  messageId: string;
+  events: readonly AuditEvent[];
 }
 
 /** Where messages come from and where their delivery status goes (the `messages` table, or a test double). */
@@ -42,6 +62,11 @@ export interface MessageSource {
    * trips on the hot path, and the status and its audit entries can never disagree).
    */
   markDelivered?(messageId: string, events: readonly AuditEvent[]): Promise<void>;
+  /**
+   * Optional: markDelivered for many messages in ONE transaction (group commit), all or nothing; the events are
+   * appended in the order given.
+   */
+  markDeliveredMany?(records: readonly DeliveryRecord[]): Promise<void>;
 }
 
 /** The package bytes by SHA-256 (a BlobStore). */
@@ -60,6 +85,17 @@ export const auditToDatabase =
 
 const FINISHED: readonly MessageStatus[] = ['delivered', 'acknowledged'];
 
+const blobCorrupt = (sha256: string, vi: string, en: string) => new KysoError('BLOB_CORRUPT', `Tài liệu ${sha256} bị hỏng: ${vi}`, `Blob ${sha256} is corrupt: ${en}`);
+
+/** The check BlobStore.get makes on every read, for bytes that came with the message row. */
+function checkPackageBytes(sha256: string, bytes: Uint8Array, size: number | undefined): Uint8Array {
+  const actual = sha256Hex(bytes);
+  if (actual !== sha256 || (size !== undefined && bytes.byteLength !== size)) {
+    throw blobCorrupt(sha256, `nội dung có băm ${actual}, ${bytes.byteLength} byte`, `content hashes to ${actual}, ${bytes.byteLength} bytes`);
+  }
+  return bytes;
+}
+
 /** The `messages` table joined with `agencies` (delivery mode, webhook). */
 export class SqlMessageSource implements MessageSource {
   /** With a Database (not just a Queryable), deliveries are recorded in one transaction (markDelivered). */
@@ -71,21 +107,52 @@ export class SqlMessageSource implements MessageSource {
           await tx.query(`UPDATE messages SET status = 'delivered', status_reason = NULL, updated_at = now() WHERE id = $1 AND status NOT IN ('acknowledged', 'rejected')`, [messageId]);
           await appendAuditManyInTx(tx, events);
         });
+      // Messages before the audit head, as in markDelivered: the same lock order as every other writer.
+      this.markDeliveredMany = (records) =>
+        database.transaction(async (tx) => {
+          await tx.query(`UPDATE messages SET status = 'delivered', status_reason = NULL, updated_at = now() WHERE id = ANY($1::uuid[]) AND status NOT IN ('acknowledged', 'rejected')`, [
+            records.map((r) => r.messageId),
+          ]);
+          await appendAuditManyInTx(tx, records.flatMap((r) => r.events));
+        });
     }
   }
 
   markDelivered?: (messageId: string, events: readonly AuditEvent[]) => Promise<void>;
+  markDeliveredMany?: (records: readonly DeliveryRecord[]) => Promise<void>;
 
   async load(messageId: string): Promise<DeliveryMessage | undefined> {
-    const r = await this.db.query<{ id: string; to_agency: string; package_blob: string; status: MessageStatus; delivery_mode: 'push' | 'pull'; webhook_url: string | null; media_type: string }>(
-      `SELECT m.id, m.to_agency, m.package_blob, m.status, a.delivery_mode, a.webhook_url, b.media_type
+    // The package bytes come along when a push will need them and they are in the row (storage 'db'): one round
+    // trip instead of two. Never for pull, nor for a message already delivered (it is not sent again).
+    const r = await this.db.query<{
+      id: string;
+      to_agency: string;
+      package_blob: string;
+      status: MessageStatus;
+      delivery_mode: 'push' | 'pull';
+      webhook_url: string | null;
+      media_type: string;
+      size: number;
+      bytes: Uint8Array | null;
+    }>(
+      `SELECT m.id, m.to_agency, m.package_blob, m.status, a.delivery_mode, a.webhook_url, b.media_type, b.size,
+              CASE WHEN b.storage = 'db' AND a.delivery_mode = 'push' AND m.status NOT IN ('delivered', 'acknowledged', 'rejected') THEN b.bytes END AS bytes
          FROM messages m JOIN agencies a ON a.id = m.to_agency JOIN blobs b ON b.sha256 = m.package_blob
         WHERE m.id = $1`,
       [messageId],
     );
     const row = r.rows[0];
     if (!row) return undefined;
-    return { id: row.id, toAgency: row.to_agency, packageSha256: row.package_blob, status: row.status, mode: row.delivery_mode, webhookUrl: row.webhook_url, mediaType: row.media_type };
+    return {
+      id: row.id,
+      toAgency: row.to_agency,
+      packageSha256: row.package_blob,
+      status: row.status,
+      mode: row.delivery_mode,
+      webhookUrl: row.webhook_url,
+      mediaType: row.media_type,
+      ...(row.bytes ? { packageBytes: row.bytes, packageSize: Number(row.size) } : {}),
+    };
   }
 
   async setStatus(messageId: string, status: 'queued' | 'delivered' | 'dead', reason: string | null = null): Promise<void> {
@@ -119,8 +186,14 @@ export interface DeliveryWorkerOptions {
   stalledInterval?: number;
   /** Stalls tolerated before a job fails (default 1). */
   maxStalledCount?: number;
-  /** Replaceable for tests. */
+  /**
+   * Replaceable for tests: when given, pushes go through it (as before) instead of node:http. With neither,
+   * node:http/https with keep-alive agents (webhookMaxSockets connections per webhook host, default 64).
+   */
   fetch?: typeof fetch;
+  webhookMaxSockets?: number;
+  /** Most deliveries recorded in one transaction (default 200). */
+  maxRecordBatch?: number;
 }
 
 export interface DeliveryResult {
@@ -150,13 +223,34 @@ function describeFetchError(e: unknown, timeoutMs: number): string {
 export class DeliveryWorker {
   private readonly workers = new Map<string, Worker<DeliveryJobData, DeliveryResult>>();
   private readonly opts: Required<Pick<DeliveryWorkerOptions, 'concurrency' | 'pushTimeoutMs' | 'lockDuration' | 'stalledInterval' | 'maxStalledCount'>> & DeliveryWorkerOptions;
-  private readonly fetchImpl: typeof fetch;
+  private readonly fetchImpl: typeof fetch | undefined;
+  private readonly agents: WebhookAgents | undefined;
+  /** Records successful deliveries by group commit (service setup: auditWithSource and source.markDeliveredMany). */
+  private readonly recorder: DeliveryRecorder<DeliveryRecord> | undefined;
   /** Errors the worker could not attach to a job (Redis down, audit failures in event handlers). */
   readonly errors: Error[] = [];
+  /** Dead-letter deletions skipped because no dead record could exist (see mayHaveDeadRecord). */
+  private skippedClearDead = 0;
 
   constructor(opts: DeliveryWorkerOptions) {
     this.opts = { concurrency: 10, pushTimeoutMs: 15_000, lockDuration: 30_000, stalledInterval: 30_000, maxStalledCount: 1, ...opts };
-    this.fetchImpl = opts.fetch ?? fetch;
+    this.fetchImpl = opts.fetch;
+    this.agents = opts.fetch ? undefined : createWebhookAgents(opts.webhookMaxSockets ?? 64);
+    const { source } = opts;
+    if (opts.auditWithSource && opts.audit && source.markDeliveredMany && source.markDelivered) {
+      const many = source.markDeliveredMany.bind(source);
+      const one = source.markDelivered.bind(source);
+      this.recorder = new DeliveryRecorder<DeliveryRecord>({
+        writeMany: (records) => many(records),
+        writeOne: (r) => one(r.messageId, r.events),
+        ...(opts.maxRecordBatch ? { maxBatch: opts.maxRecordBatch } : {}),
+      });
+    }
+  }
+
+  /** Counters for tests and benchmarks: transactions of the group commit, and Redis deletions saved. */
+  stats(): { recorder?: RecorderStats; skippedClearDead: number } {
+    return { ...(this.recorder ? { recorder: { ...this.recorder.stats } } : {}), skippedClearDead: this.skippedClearDead };
   }
 
   /** Starts consuming the queues of these agencies (idempotent per agency). */
@@ -204,6 +298,8 @@ export class DeliveryWorker {
   async close(force = false): Promise<void> {
     await Promise.all([...this.workers.values()].map((w) => w.close(force)));
     this.workers.clear();
+    // Forced: a POST in flight keeps its connection (as a worker that died would); idle ones go either way.
+    if (this.agents) closeWebhookAgents(this.agents, !force);
   }
 
   private remember(e: unknown): void {
@@ -256,43 +352,84 @@ export class DeliveryWorker {
       documentSha256: msg.packageSha256,
       details: { agency: agencyId, mode: msg.mode, attempt, ...(httpStatus !== undefined ? { httpStatus } : {}) },
     };
-    if (this.opts.auditWithSource && this.opts.audit && source.markDelivered) {
+    const events = [attemptEvent, deliveredEvent].map((e) => ({ actor: 'worker', ...e }));
+    if (this.recorder) {
+      // Status and both audit entries in one transaction, shared with the deliveries finishing meanwhile.
+      await this.recorder.record({ messageId, events });
+      await this.clearDead(job, msg);
+    } else if (this.opts.auditWithSource && this.opts.audit && source.markDelivered) {
       // Status and both audit entries in one transaction.
-      await source.markDelivered(messageId, [attemptEvent, deliveredEvent].map((e) => ({ actor: 'worker', ...e })));
-      await this.opts.queues.clearDead(messageId);
+      await source.markDelivered(messageId, events);
+      await this.clearDead(job, msg);
     } else {
       await this.audit(attemptEvent);
       await source.setStatus(messageId, 'delivered', null);
-      await this.opts.queues.clearDead(messageId);
+      await this.clearDead(job, msg);
       await this.audit(deliveredEvent);
     }
     return { outcome: 'delivered', mode: msg.mode, ...(httpStatus !== undefined ? { httpStatus } : {}) };
   }
 
+  /**
+   * Removes the message's dead-letter record after a successful delivery — unless none can exist, which saves a
+   * Redis round trip per delivery. A record exists only if a dead letter was written for this message, and
+   * every way one is written leaves a mark on the job or the message that we see here:
+   *   - the worker's own final attempt (dead() or failFinally()) or the 'failed' handler: the job then failed
+   *     (it has a stack trace, or stalled: stalledCounter > 0) or the worker died in between and the job is
+   *     taken over (attemptsStarted > 1, stalledCounter > 0); if the status was already set, it is 'dead';
+   *   - the job goes on only through replayDead, which re-adds it named 'replay' or marks the retried job
+   *     (isReplayJob) before requeueing it — so a crash between the requeue and replayDead's own deletion still
+   *     leaves a job that deletes the stale record here.
+   * A first attempt of a plain 'deliver' job, never stalled, never failed, on a message not 'dead', has none.
+   */
+  private async clearDead(job: Job<DeliveryJobData, DeliveryResult>, msg: DeliveryMessage): Promise<void> {
+    if (!mayHaveDeadRecord(job, msg)) {
+      this.skippedClearDead++;
+      return;
+    }
+    await this.opts.queues.clearDead(msg.id);
+  }
+
+  /** The package bytes: from the message row when they came with it (hash-checked here), else the blob store. */
+  private packageBytes(msg: DeliveryMessage): Promise<Uint8Array> | Uint8Array {
+    if (msg.packageBytes) return checkPackageBytes(msg.packageSha256, msg.packageBytes, msg.packageSize);
+    return this.opts.blobs.get(msg.packageSha256);
+  }
+
   /** One POST of the package; resolves with the 2xx status, throws AttemptFailed otherwise. */
   private async push(msg: DeliveryMessage): Promise<number> {
     if (!msg.webhookUrl) throw new AttemptFailed(`agency ${msg.toAgency} has no webhook URL`);
-    const bytes = await this.opts.blobs.get(msg.packageSha256);
-    let res: Response;
-    try {
-      res = await this.fetchImpl(msg.webhookUrl, {
-        method: 'POST',
-        body: bytes as unknown as BodyInit,
-        headers: {
-          'content-type': msg.mediaType ?? 'application/xml',
-          'x-kyso-message-id': msg.id,
-          'x-kyso-package-sha256': msg.packageSha256,
-        },
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.opts.pushTimeoutMs),
-      });
-      // The answer body is not needed; reading it frees the connection for reuse.
-      await res.arrayBuffer();
-    } catch (e) {
-      throw new AttemptFailed(`${describeFetchError(e, this.opts.pushTimeoutMs)} (POST ${msg.webhookUrl})`);
+    const bytes = await this.packageBytes(msg);
+    const headers = {
+      'content-type': msg.mediaType ?? 'application/xml',
+      'x-kyso-message-id': msg.id,
+      'x-kyso-package-sha256': msg.packageSha256,
+    };
+    let status: number;
+    if (this.fetchImpl) {
+      try {
+        const res = await this.fetchImpl(msg.webhookUrl, {
+          method: 'POST',
+          body: bytes as unknown as BodyInit,
+          headers,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(this.opts.pushTimeoutMs),
+        });
+        // The answer body is not needed; reading it frees the connection for reuse.
+        await res.arrayBuffer();
+        status = res.status;
+      } catch (e) {
+        throw new AttemptFailed(`${describeFetchError(e, this.opts.pushTimeoutMs)} (POST ${msg.webhookUrl})`);
+      }
+    } else {
+      try {
+        status = await postWebhook(msg.webhookUrl, bytes, headers, this.opts.pushTimeoutMs, this.agents!);
+      } catch (e) {
+        throw new AttemptFailed(`${e instanceof WebhookPostError ? e.reason : describeFetchError(e, this.opts.pushTimeoutMs)} (POST ${msg.webhookUrl})`);
+      }
     }
-    if (res.status < 200 || res.status > 299) throw new AttemptFailed(`HTTP ${res.status} from ${msg.webhookUrl}`, res.status);
-    return res.status;
+    if (status < 200 || status > 299) throw new AttemptFailed(`HTTP ${status} from ${msg.webhookUrl}`, status);
+    return status;
   }
 
   /** A failure no retry can fix: dead at once. */
@@ -309,4 +446,17 @@ export class DeliveryWorker {
     await this.opts.source.setStatus(messageId, 'dead', reason);
     await this.audit({ action: 'delivery.dead', subject: messageId, ...(documentSha256 ? { documentSha256 } : {}), details: { agency: agencyId, attempts, reason } });
   }
+}
+
+/** See DeliveryWorker.clearDead: whether a dead-letter record of this message can exist. */
+export function mayHaveDeadRecord(job: Pick<Job, 'name' | 'attemptsMade' | 'attemptsStarted' | 'stalledCounter' | 'stacktrace' | 'progress'>, msg: Pick<DeliveryMessage, 'status'>): boolean {
+  return (
+    msg.status === 'dead' ||
+    job.name !== 'deliver' ||
+    job.attemptsMade > 0 ||
+    (job.attemptsStarted ?? 0) > 1 ||
+    (job.stalledCounter ?? 0) > 0 ||
+    (job.stacktrace?.length ?? 0) > 0 ||
+    isReplayJob(job)
+  );
 }
