@@ -11,7 +11,8 @@
 // committed but not enqueued is picked up by the sweeper). Signing the automatic status packets happens before
 // the transaction, so the audit-chain lock is held for SQL only. On this kind of VM every SQL round trip costs
 // more CPU than most of the work around it, so the transaction is a handful of statements whatever the number of
-// recipients: one for the blobs, one for the rows, two for the audit chain, one for the archive entry.
+// recipients (receipt-writer.ts: one for the blobs, one for the rows, one for the archive entry, two for the audit
+// chain), and receipts that move no case share one transaction with the receipts arriving at the same moment.
 import { createHash, randomUUID } from 'node:crypto';
 import { KysoError } from '../../errors.ts';
 import type { Queryable } from '../../store/database.ts';
@@ -20,13 +21,13 @@ import { certificateOwner, getAgency, type Agency } from '../agencies/agency-reg
 import { appendAuditManyInTx, type AuditEvent } from '../audit/audit-log.ts';
 import type { EdxmlPackage, StatusCode } from '../edxml/model.ts';
 import { parseEdxml } from '../edxml/parse.ts';
-import { archiveDocument } from '../archive/archive.ts';
 import { responseForPackage } from '../edxml/status.ts';
 import { appendTraceHeader, applyTraceSplice } from '../edxml/trace.ts';
 import { enqueueAll, nowOf, type ExchangeContext } from '../exchange-context.ts';
-import { findDocumentMessage, getMessage, insertMessages, messageByKey, type Message, type MessageHeaderSummary, type MessagePurpose, type NewMessage } from '../messages/messages.ts';
+import { findDocumentMessage, getMessage, messageByKey, type Message, type MessageHeaderSummary, type MessagePurpose, type NewMessage } from '../messages/messages.ts';
 import { applyStatusToCase, linkDocumentToCase } from './case-effects.ts';
 import { verifyReceivedPackage } from './package-verifier.ts';
+import { receiptWriter, writeReceiptRows, type ReceiptWrite } from './receipt-writer.ts';
 import { signedStatusPacket } from './status-issuer.ts';
 
 export const DEFAULT_MAX_PACKAGE_BYTES = 50 * 1024 * 1024;
@@ -64,9 +65,6 @@ export interface ReceiveResult {
   reason?: { vi: string; en: string };
   report: Pick<ValidationReport, 'indication' | 'subIndication' | 'summary'>;
 }
-
-/** Thrown inside the receipt transaction to roll it back when its rows turn out to be a duplicate. */
-class DuplicateReceipt extends Error {}
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
@@ -280,35 +278,35 @@ export async function receiveMessage(ctx: ExchangeContext, req: ReceiveRequest):
     })),
   ];
 
-  let result: { messages: Message[]; receipts: Message[] };
-  try {
-    result = await ctx.db.transaction(async (tx) => {
-      // The package as sent, each recipient's traced copy and the receipts: one statement (blob-store.ts).
-      await ctx.blobs.in(tx).putMany([
-        { bytes: req.bytes, mediaType: 'application/xml' },
-        ...[...traced.values()].map((bytes) => ({ bytes, mediaType: 'application/xml' })),
-        ...receiptPackets.map((p) => ({ bytes: p.bytes, mediaType: 'application/xml' })),
-      ]);
-      // A row skipped by the INSERT is a duplicate: the same idempotency key, or a new document (type 0) this sender
-      // already delivered to that recipient (Decree 30 Appendix VI; the unique index messages_document_once, which
-      // also decides between two posts of one document racing each other). Nothing of this receipt is kept.
-      const inserted = await insertMessages(tx, [...rows, ...receiptRows]);
-      if (inserted.length !== rows.length + receiptRows.length) throw new DuplicateReceipt();
-      const messages = inserted.slice(0, rows.length);
-      const receipts = inserted.slice(rows.length);
-      await appendAuditManyInTx(tx, events);
-
-      if (!reason) {
+  const write: ReceiptWrite = {
+    // The package as sent, each recipient's traced copy and the receipts: one statement (blob-store.ts).
+    blobs: [
+      { bytes: req.bytes, mediaType: 'application/xml' },
+      ...[...traced.values()].map((bytes) => ({ bytes, mediaType: 'application/xml' })),
+      ...receiptPackets.map((p) => ({ bytes: p.bytes, mediaType: 'application/xml' })),
+    ],
+    rows: [...rows, ...receiptRows],
+    // Exchanged packages are archived at B-LTA by the worker's archive pass (issue 7).
+    ...(pkg && !reason ? { archive: { subject: rows[0]!.id, sha256: packageSha } } : {}),
+    events,
+  };
+  // Does this receipt move a case? Otherwise (documents between agencies, statuses on them, every rejection) it
+  // joins the group commit of receipt-writer.ts.
+  const touchesCase =
+    !reason && (req.caseId !== undefined || req.inTransaction !== undefined || (status !== undefined && !!original?.caseId) || (pkg !== undefined && pkg.MessageHeader.ResponseFor.length > 0));
+  const written = touchesCase
+    ? await ctx.db.transaction(async (tx) => {
+        const w = await writeReceiptRows(tx, ctx.blobs, write);
+        if ('duplicate' in w) return w;
+        await appendAuditManyInTx(tx, events);
+        const messages = w.messages.slice(0, rows.length);
         if (status && original) await applyStatusToCase(tx, ctx, { status, original, actor: req.actor, at });
         if (pkg) await linkDocumentToCase(tx, { pkg, messages, sender, actor: req.actor, ...(req.caseId ? { caseId: req.caseId } : {}) });
-        // Exchanged packages are archived at B-LTA by the worker's archive pass (issue 7).
-        if (pkg) await archiveDocument(tx, { kind: 'package', format: 'xml', subject: messages[0]!.id, sha256: packageSha });
         if (req.inTransaction) await req.inTransaction(tx, messages);
-      }
-      return { messages, receipts };
-    });
-  } catch (e) {
-    if (!(e instanceof DuplicateReceipt)) throw e;
+        return w;
+      })
+    : await receiptWriter(ctx.db, ctx.blobs).write(write);
+  if ('duplicate' in written) {
     const same = await messageByKey(ctx.db, req.sender, `${key}#1`);
     if (same) return duplicateResult(ctx, req.sender, key, sameBytes(same, packageSha, req.keyNamesBytes ? req.idempotencyKey : undefined));
     const prior = pkg ? await findDocumentMessage(ctx.db, req.sender, recipientIds[0]!, pkg.MessageHeader.DocumentId) : undefined;
@@ -316,6 +314,7 @@ export async function receiveMessage(ctx: ExchangeContext, req: ReceiveRequest):
     // The row it collided with was rolled back meanwhile: the client may simply send again.
     throw new KysoError('DB_CONFLICT', 'Gói tin trùng với một gói tin đang được nhận đồng thời; vui lòng gửi lại', 'The package collided with one being received at the same moment; please send it again');
   }
+  const result = { messages: written.messages.slice(0, rows.length), receipts: written.messages.slice(rows.length) };
 
   // Rejected packages are not delivered; their 02 receipts are (back to the sender).
   await enqueueAll(ctx, [...(reason ? [] : result.messages), ...result.receipts].map((m) => ({ id: m.id, toAgency: m.toAgency })));

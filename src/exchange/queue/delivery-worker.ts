@@ -9,7 +9,7 @@
 //   - pull: marks the message delivered, i.e. available in the agency's inbox (GET /api/v1/inbox).
 // Every attempt appends an audit entry (actor 'worker': delivery.attempt), then delivery.delivered or, after
 // the last attempt, delivery.dead with the reason. Successful deliveries are recorded by group commit
-// (delivery-recorder.ts): under load, many in one transaction; each job completes only once its own record is
+// (store/group-commit.ts): under load, many in one transaction; each job completes only once its own record is
 // committed.
 //
 // Delivery is at-least-once: a worker that dies after the webhook answered but before the job was completed
@@ -21,7 +21,7 @@ import { sha256Hex } from '../../store/blob-store.ts';
 import type { Database, Queryable } from '../../store/database.ts';
 import { appendAudit, appendAuditManyInTx, type AuditEvent } from '../audit/audit-log.ts';
 import { assertDeliveryJobData, deliveryQueueName, isReplayJob, type DeadLetter, type DeliveryJobData, type DeliveryQueues } from './delivery-queue.ts';
-import { DeliveryRecorder, type RecorderStats } from './delivery-recorder.ts';
+import { GroupCommit, type GroupCommitStats } from '../../store/group-commit.ts';
 import { closeWebhookAgents, createWebhookAgents, postWebhook, WebhookPostError, type WebhookAgents } from './webhook-post.ts';
 
 export type MessageStatus = 'received' | 'rejected' | 'queued' | 'delivered' | 'acknowledged' | 'dead';
@@ -226,7 +226,7 @@ export class DeliveryWorker {
   private readonly fetchImpl: typeof fetch | undefined;
   private readonly agents: WebhookAgents | undefined;
   /** Records successful deliveries by group commit (service setup: auditWithSource and source.markDeliveredMany). */
-  private readonly recorder: DeliveryRecorder<DeliveryRecord> | undefined;
+  private readonly recorder: GroupCommit<DeliveryRecord> | undefined;
   /** Errors the worker could not attach to a job (Redis down, audit failures in event handlers). */
   readonly errors: Error[] = [];
   /** Dead-letter deletions skipped because no dead record could exist (see mayHaveDeadRecord). */
@@ -240,8 +240,11 @@ export class DeliveryWorker {
     if (opts.auditWithSource && opts.audit && source.markDeliveredMany && source.markDelivered) {
       const many = source.markDeliveredMany.bind(source);
       const one = source.markDelivered.bind(source);
-      this.recorder = new DeliveryRecorder<DeliveryRecord>({
-        writeMany: (records) => many(records),
+      this.recorder = new GroupCommit<DeliveryRecord>({
+        writeMany: async (records) => {
+          await many(records);
+          return records.map(() => undefined);
+        },
         writeOne: (r) => one(r.messageId, r.events),
         ...(opts.maxRecordBatch ? { maxBatch: opts.maxRecordBatch } : {}),
       });
@@ -249,7 +252,7 @@ export class DeliveryWorker {
   }
 
   /** Counters for tests and benchmarks: transactions of the group commit, and Redis deletions saved. */
-  stats(): { recorder?: RecorderStats; skippedClearDead: number } {
+  stats(): { recorder?: GroupCommitStats; skippedClearDead: number } {
     return { ...(this.recorder ? { recorder: { ...this.recorder.stats } } : {}), skippedClearDead: this.skippedClearDead };
   }
 
@@ -355,7 +358,7 @@ export class DeliveryWorker {
     const events = [attemptEvent, deliveredEvent].map((e) => ({ actor: 'worker', ...e }));
     if (this.recorder) {
       // Status and both audit entries in one transaction, shared with the deliveries finishing meanwhile.
-      await this.recorder.record({ messageId, events });
+      await this.recorder.write({ messageId, events });
       await this.clearDead(job, msg);
     } else if (this.opts.auditWithSource && this.opts.audit && source.markDelivered) {
       // Status and both audit entries in one transaction.

@@ -1,8 +1,9 @@
-// Group commit of successful deliveries (natural batching).
+// Group commit (natural batching) for the exchange's hot writes: recording deliveries (queue/delivery-worker.ts)
+// and storing received messages (intake/receipt-writer.ts).
 //
-// Recording a delivery is a transaction that takes the audit chain's head lock: BEGIN, UPDATE messages, lock the
-// head, INSERT the entries, COMMIT — five round trips, each a socket syscall or two, and every appender in every
-// process waits for the lock in turn. Recording N deliveries in one such transaction costs the same five.
+// Each of those writes is a transaction that takes the audit chain's head lock: BEGIN, the rows, lock the head,
+// INSERT the entries, COMMIT — round trips of a socket syscall or two each, and every appender in every process
+// waits for the lock in turn. Writing N items in one such transaction costs little more than one.
 //
 // No timer: when nothing is being written, a record is written at once (no added latency at low load); while a
 // write is in flight, the records that arrive meanwhile wait for it and then go together in the next one (up to
@@ -12,16 +13,16 @@
 // A batch that fails (one bad item — an invalid audit event, a row that cannot be updated — or a transient error)
 // is written again item by item, each in its own transaction: one bad item fails only its own job.
 
-export interface RecorderOptions<T> {
-  /** Writes every item in one transaction. */
-  writeMany(items: readonly T[]): Promise<void>;
+export interface GroupCommitOptions<T, R> {
+  /** Writes every item in one transaction; answers one result per item, in order. */
+  writeMany(items: readonly T[]): Promise<R[]>;
   /** Writes one item in a transaction of its own (a batch of one, and the fallback after a failed batch). */
-  writeOne(item: T): Promise<void>;
+  writeOne(item: T): Promise<R>;
   /** Most items per transaction (default 200): bounds the statement size and the time the head lock is held. */
   maxBatch?: number;
 }
 
-export interface RecorderStats {
+export interface GroupCommitStats {
   /** Transactions that wrote more than one item. */
   batches: number;
   /** Transactions that wrote one item (alone, or after a failed batch). */
@@ -35,25 +36,25 @@ export interface RecorderStats {
   largestBatch: number;
 }
 
-interface Pending<T> {
+interface Pending<T, R> {
   item: T;
-  resolve: () => void;
+  resolve: (r: R) => void;
   reject: (e: unknown) => void;
 }
 
-export class DeliveryRecorder<T> {
-  private readonly waiting: Pending<T>[] = [];
+export class GroupCommit<T, R = void> {
+  private readonly waiting: Pending<T, R>[] = [];
   private flushing = false;
   private readonly maxBatch: number;
-  readonly stats: RecorderStats = { batches: 0, singles: 0, recorded: 0, failed: 0, fallbacks: 0, largestBatch: 0 };
+  readonly stats: GroupCommitStats = { batches: 0, singles: 0, recorded: 0, failed: 0, fallbacks: 0, largestBatch: 0 };
 
-  constructor(private readonly opts: RecorderOptions<T>) {
+  constructor(private readonly opts: GroupCommitOptions<T, R>) {
     this.maxBatch = Math.max(1, opts.maxBatch ?? 200);
   }
 
-  /** Resolves once `item` is committed; rejects with the error of its own write. */
-  record(item: T): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  /** Resolves with its result once `item` is committed; rejects with the error of its own write. */
+  write(item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
       if (!this.flushing) void this.drain();
     });
@@ -73,14 +74,14 @@ export class DeliveryRecorder<T> {
     }
   }
 
-  private async flush(batch: Pending<T>[]): Promise<void> {
+  private async flush(batch: Pending<T, R>[]): Promise<void> {
     if (batch.length > 1) {
       try {
-        await this.opts.writeMany(batch.map((p) => p.item));
+        const results = await this.opts.writeMany(batch.map((p) => p.item));
         this.stats.batches++;
         this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
         this.stats.recorded += batch.length;
-        for (const p of batch) p.resolve();
+        batch.forEach((p, i) => p.resolve(results[i] as R));
         return;
       } catch {
         // The transaction rolled back as a whole: nothing of it was written, each item is written on its own.
@@ -90,10 +91,10 @@ export class DeliveryRecorder<T> {
     // One at a time, in arrival order (the audit chain gets the entries in the order the jobs finished).
     for (const p of batch) {
       try {
-        await this.opts.writeOne(p.item);
+        const result = await this.opts.writeOne(p.item);
         this.stats.singles++;
         this.stats.recorded++;
-        p.resolve();
+        p.resolve(result);
       } catch (e) {
         this.stats.failed++;
         p.reject(e);
