@@ -384,19 +384,20 @@ export const ROUTES: readonly RouteSpec[] = [
         throw new HttpProblemError('UNSUPPORTED_MEDIA_TYPE', 'Gửi gói tin với Content-Type: application/xml', 'Send the package with Content-Type: application/xml');
       }
       const key = checkIdempotencyKey(typeof req.headers['idempotency-key'] === 'string' ? req.headers['idempotency-key'] : undefined);
-      const sha = createHash('sha256').update(bytes).digest('hex');
+      // For the audit entries of a refusal or a resend only: receipt hashes the bytes itself.
+      const sha = () => createHash('sha256').update(bytes).digest('hex');
       const receive = async (): Promise<ReceiveResult> => {
         const r = await receiveMessage(rt.ctx, { sender: p.agencyId!, actor: actorOf(p), bytes: new Uint8Array(bytes), ...(key ? { idempotencyKey: key, keyNamesBytes: true } : {}) });
         if (!r.duplicate) return r;
         const first = r.messages[0]!;
-        await appendAudit(rt.db, { actor: actorOf(p), action: 'message.duplicate', subject: first.id, documentSha256: sha, details: { sender: p.agencyId!, ...(key ? { idempotencyKey: key } : {}), reason: 'resent: nothing new stored or delivered' } });
+        await appendAudit(rt.db, { actor: actorOf(p), action: 'message.duplicate', subject: first.id, documentSha256: sha(), details: { sender: p.agencyId!, ...(key ? { idempotencyKey: key } : {}), reason: 'resent: nothing new stored or delivered' } });
         return r;
       };
       const r = await receive().catch(async (e: unknown) => {
         // Refused before anything is stored (another sender in From, an unknown recipient, unreadable edXML):
         // the audit log still shows who tried what and why, by the hash of the bytes.
         if (isKysoError(e) && statusFor(e.code) < 500) {
-          await appendAudit(rt.db, { actor: actorOf(p), action: 'message.refused', subject: p.agencyId!, documentSha256: sha, details: { sender: p.agencyId!, code: e.code, reason: e.en } });
+          await appendAudit(rt.db, { actor: actorOf(p), action: 'message.refused', subject: p.agencyId!, documentSha256: sha(), details: { sender: p.agencyId!, code: e.code, reason: e.en } });
         }
         throw e;
       });

@@ -15,7 +15,7 @@ import { insertMessages, type Message, type NewMessage } from '../messages/messa
 
 export interface ReceiptWrite {
   /** The package as sent, each recipient's traced copy, the receipts' packets. */
-  blobs: { bytes: Uint8Array; mediaType: string }[];
+  blobs: { bytes: Uint8Array; mediaType: string; sha256?: string }[];
   /** Every row, ids chosen by the caller; all go in or none. */
   rows: (NewMessage & { id: string })[];
   /** A package to archive at B-LTA (issue 7): its first message and the bytes as received. */

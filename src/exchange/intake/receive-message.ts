@@ -281,9 +281,9 @@ export async function receiveMessage(ctx: ExchangeContext, req: ReceiveRequest):
   const write: ReceiptWrite = {
     // The package as sent, each recipient's traced copy and the receipts: one statement (blob-store.ts).
     blobs: [
-      { bytes: req.bytes, mediaType: 'application/xml' },
-      ...[...traced.values()].map((bytes) => ({ bytes, mediaType: 'application/xml' })),
-      ...receiptPackets.map((p) => ({ bytes: p.bytes, mediaType: 'application/xml' })),
+      { bytes: req.bytes, mediaType: 'application/xml', sha256: packageSha },
+      ...rows.filter((r) => traced.has(r.toAgency)).map((r) => ({ bytes: traced.get(r.toAgency)!, mediaType: 'application/xml', sha256: r.packageSha256 })),
+      ...receiptPackets.map((p, i) => ({ bytes: p.bytes, mediaType: 'application/xml', sha256: receiptRows[i]!.packageSha256 })),
     ],
     rows: [...rows, ...receiptRows],
     // Exchanged packages are archived at B-LTA by the worker's archive pass (issue 7).
