@@ -12,6 +12,11 @@
 //
 // A batch that fails (one bad item — an invalid audit event, a row that cannot be updated — or a transient error)
 // is written again item by item, each in its own transaction: one bad item fails only its own job.
+//
+// The same natural batching serves reads too (the delivery worker's message loads, one `= ANY($1)` query for the
+// loads that arrive while one is in flight): there no single item can make the batch fail, so retrying item by
+// item would only multiply the queries against a database in trouble — `retryOneByOne: false` rejects every
+// caller of a failed batch with its error instead.
 
 export interface GroupCommitOptions<T, R> {
   /** Writes every item in one transaction; answers one result per item, in order. */
@@ -20,6 +25,8 @@ export interface GroupCommitOptions<T, R> {
   writeOne(item: T): Promise<R>;
   /** Most items per transaction (default 200): bounds the statement size and the time the head lock is held. */
   maxBatch?: number;
+  /** After a failed batch, write its items again one by one (default true); false: every caller gets the error. */
+  retryOneByOne?: boolean;
 }
 
 export interface GroupCommitStats {
@@ -31,7 +38,7 @@ export interface GroupCommitStats {
   recorded: number;
   /** Items whose record failed (their callers got the error). */
   failed: number;
-  /** Batches that failed and were written again item by item. */
+  /** Batches that failed and were written again item by item (or, without retryOneByOne, failed as a whole). */
   fallbacks: number;
   largestBatch: number;
 }
@@ -83,9 +90,14 @@ export class GroupCommit<T, R = void> {
         this.stats.recorded += batch.length;
         batch.forEach((p, i) => p.resolve(results[i] as R));
         return;
-      } catch {
-        // The transaction rolled back as a whole: nothing of it was written, each item is written on its own.
+      } catch (e) {
         this.stats.fallbacks++;
+        if (this.opts.retryOneByOne === false) {
+          this.stats.failed += batch.length;
+          for (const p of batch) p.reject(e);
+          return;
+        }
+        // The transaction rolled back as a whole: nothing of it was written, each item is written on its own.
       }
     }
     // One at a time, in arrival order (the audit chain gets the entries in the order the jobs finished).

@@ -2,7 +2,7 @@
 // the message (and hash-checked), successful deliveries recorded by group commit (many per transaction, one bad
 // item failing only its own job), the dead-letter deletion skipped only where no dead letter can exist, and the
 // POST over node:http (redirects not followed, timeouts). Every Redis key lives under a random prefix.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditChain } from '../../src/exchange/audit/audit-log.ts';
@@ -10,7 +10,7 @@ import { DeliveryQueues } from '../../src/exchange/queue/delivery-queue.ts';
 import { DeliveryWorker, SqlMessageSource, auditToDatabase, type DeliveryWorkerOptions } from '../../src/exchange/queue/delivery-worker.ts';
 import { createRedis, deletePrefixedKeys } from '../../src/exchange/queue/redis-connection.ts';
 import { BlobStore } from '../../src/store/blob-store.ts';
-import type { Database } from '../../src/store/database.ts';
+import type { Database, Queryable } from '../../src/store/database.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { startWebhook, type TestWebhook } from '../helpers/webhook-server.ts';
 import { BACKENDS, openTestDatabase, type TestDatabase } from '../store/test-databases.ts';
@@ -29,10 +29,17 @@ async function until<T>(what: string, fn: () => Promise<T | undefined | false> |
   }
 }
 
-/** The database with its transactions counted (each is one BEGIN … COMMIT) and, optionally, slowed down. */
-function countingDatabase(db: Database, delayMs = 0): Database & { transactions: number } {
-  const counted = Object.create(db) as Database & { transactions: number };
+/** The worker's message load (SqlMessageSource), as sent to the database. */
+const isLoad = (sql: string) => sql.includes('FROM messages m JOIN agencies a');
+
+/**
+ * The database with its transactions (each is one BEGIN … COMMIT) and its message loads counted and,
+ * optionally, slowed down.
+ */
+function countingDatabase(db: Database, delayMs = 0, loadDelayMs = 0): Database & { transactions: number; loads: number } {
+  const counted = Object.create(db) as Database & { transactions: number; loads: number };
   counted.transactions = 0;
+  counted.loads = 0;
   counted.transaction = async (fn) => {
     counted.transactions++;
     return db.transaction(async (tx) => {
@@ -40,6 +47,14 @@ function countingDatabase(db: Database, delayMs = 0): Database & { transactions:
       if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
       return fn(tx);
     });
+  };
+  counted.query = async (sql, params) => {
+    if (isLoad(sql)) {
+      counted.loads++;
+      // A slow load makes the jobs that start meanwhile wait for it, as under load.
+      if (loadDelayMs) await new Promise((r) => setTimeout(r, loadDelayMs));
+    }
+    return db.query(sql, params);
   };
   return counted;
 }
@@ -101,12 +116,13 @@ describe.each(BACKENDS)('delivery worker batching (%s)', (backend) => {
     (await db.query<{ action: string; actor: string; details: Record<string, unknown> }>('SELECT action, actor, details FROM audit_log WHERE subject = $1 ORDER BY seq', [id])).rows;
 
   /** The service's setup: SqlMessageSource on a Database, audit to the same database, group commit. */
-  function setup(agency: string, opts: { attempts?: number; delayMs?: number; worker?: Partial<DeliveryWorkerOptions> } = {}) {
-    const counted = countingDatabase(db, opts.delayMs ?? 0);
+  function setup(agency: string, opts: { attempts?: number; delayMs?: number; loadDelayMs?: number; worker?: Partial<DeliveryWorkerOptions> } = {}) {
+    const counted = countingDatabase(db, opts.delayMs ?? 0, opts.loadDelayMs ?? 0);
+    const source = new SqlMessageSource(counted);
     const queues = new DeliveryQueues({ connection: redis, prefix: PREFIX, attempts: opts.attempts ?? 1, backoffMs: 20 });
     const worker = new DeliveryWorker({
       queues,
-      source: new SqlMessageSource(counted),
+      source,
       blobs,
       audit: auditToDatabase(db),
       auditWithSource: true,
@@ -118,6 +134,7 @@ describe.each(BACKENDS)('delivery worker batching (%s)', (backend) => {
       queues,
       worker,
       counted,
+      source,
       async dispose() {
         await worker.close();
         await queues.close();
@@ -157,6 +174,64 @@ describe.each(BACKENDS)('delivery worker batching (%s)', (backend) => {
       expect(s.counted.transactions).toBeLessThan(50);
       // First attempts of plain jobs: no dead letter can exist, no Redis deletion was made.
       expect(stats.skippedClearDead).toBe(50);
+    } finally {
+      await s.dispose();
+    }
+  });
+
+  it('many deliveries at once, on two agency queues: loaded with fewer queries than deliveries, each job with its own message', async () => {
+    const a1 = await addPushAgency();
+    const a2 = await addPushAgency();
+    const s = setup(a1, { loadDelayMs: 20 });
+    s.worker.add(a2);
+    try {
+      // Different sizes too, so a mix-up of bytes could not go unseen.
+      const msgs = await Promise.all(Array.from({ length: 60 }, (_, i) => newMessage(i % 2 ? a1 : a2, randomBytes(500 + i * 37))));
+      await Promise.all([
+        s.queues.enqueueMany(a1, msgs.filter((_, i) => i % 2).map((m) => m.id)),
+        s.queues.enqueueMany(a2, msgs.filter((_, i) => !(i % 2)).map((m) => m.id)),
+      ]);
+      await until('all jobs completed', async () => (await s.queues.queue(a1).getJobCounts('completed')).completed === 30 && (await s.queues.queue(a2).getJobCounts('completed')).completed === 30);
+      for (const m of msgs) {
+        const hits = webhook.hits.filter((h) => h.messageId === m.id);
+        expect(hits).toHaveLength(1);
+        expect(hits[0]!.bodySha256).toBe(m.sha256);
+        expect(hits[0]!.declaredSha256).toBe(m.sha256);
+        expect((await statusOf(m.id)).status).toBe('delivered');
+        expect((await auditOf(m.id)).map((a) => a.action)).toEqual(['delivery.attempt', 'delivery.delivered']);
+      }
+      const loads = s.source.loadStats();
+      expect(loads.recorded).toBe(60);
+      expect(loads.batches).toBeGreaterThan(0);
+      expect(loads.batches + loads.singles).toBe(s.counted.loads);
+      expect(s.counted.loads).toBeLessThan(30);
+      expect((await verifyAuditChain(db)).ok).toBe(true);
+    } finally {
+      await s.dispose();
+    }
+  });
+
+  it('a message id that does not exist, loaded with others: only its job is dead-lettered (message not found)', async () => {
+    const agency = await addPushAgency();
+    const s = setup(agency, { loadDelayMs: 20 });
+    try {
+      const msgs = await Promise.all(Array.from({ length: 20 }, () => newMessage(agency)));
+      const missing = randomUUID();
+      const ids = msgs.map((m) => m.id);
+      ids.splice(10, 0, missing);
+      await s.queues.enqueueMany(agency, ids);
+      const dead = await until('the missing message dead-lettered', () => s.queues.getDead(missing));
+      expect(dead.reason).toBe('message not found');
+      await until('the others delivered', async () => {
+        const r = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM messages WHERE id = ANY($1::uuid[]) AND status = 'delivered'`, [msgs.map((m) => m.id)]);
+        return r.rows[0]!.n === msgs.length;
+      });
+      for (const m of msgs) {
+        expect(webhook.countFor(m.id)).toBe(1);
+        expect(await s.queues.getDead(m.id)).toBeUndefined();
+      }
+      expect(webhook.countFor(missing)).toBe(0);
+      expect(s.counted.loads).toBeLessThan(ids.length);
     } finally {
       await s.dispose();
     }
@@ -279,5 +354,58 @@ describe.each(BACKENDS)('delivery worker batching (%s)', (backend) => {
     } finally {
       await s.dispose();
     }
+  });
+});
+
+describe('SqlMessageSource: batched loads', () => {
+  /** A database that answers loads slowly (so the loads made meanwhile pile up), or fails them. */
+  function fakeDb(fail: boolean) {
+    const calls: unknown[][] = [];
+    const db: Queryable = {
+      async query<T>(sql: string, params: readonly unknown[] = []) {
+        calls.push([...params]);
+        await new Promise((r) => setTimeout(r, 10));
+        if (fail) throw new Error('connection lost');
+        const ids = params[0] as string[];
+        const rows = ids
+          .filter((id) => !id.startsWith('00000000'))
+          .map((id) => ({ id, to_agency: 'A', package_blob: 'f'.repeat(64), status: 'queued', delivery_mode: 'pull', webhook_url: null, media_type: 'application/xml', size: 1, bytes: null }));
+        expect(isLoad(sql)).toBe(true);
+        return { rows: rows as T[], rowCount: rows.length };
+      },
+      exec: async () => undefined,
+    };
+    return { db, calls };
+  }
+
+  it('a load with none in flight goes at once; those made meanwhile share one query, each answered its own row', async () => {
+    const { db, calls } = fakeDb(false);
+    const source = new SqlMessageSource(db);
+    const ids = Array.from({ length: 6 }, () => randomUUID());
+    const missing = '00000000-0000-4000-8000-000000000000';
+    const all = await Promise.all([...ids, missing].map((id) => source.load(id)));
+    expect(calls).toEqual([[[ids[0]]], [[...ids.slice(1), missing]]]);
+    expect(all.slice(0, 6).map((m) => m?.id)).toEqual(ids);
+    expect(all[6]).toBeUndefined();
+  });
+
+  it('a failed query rejects every caller of its batch, without asking again one by one', async () => {
+    const { db, calls } = fakeDb(true);
+    const source = new SqlMessageSource(db);
+    const results = await Promise.allSettled(Array.from({ length: 5 }, () => source.load(randomUUID())));
+    expect(results.every((r) => r.status === 'rejected' && (r.reason as Error).message === 'connection lost')).toBe(true);
+    expect(calls).toHaveLength(2);
+    expect(source.loadStats()).toMatchObject({ failed: 5, fallbacks: 1 });
+  });
+
+  it('an id not in the form PostgreSQL prints uuids in is loaded alone (it cannot fail a batch)', async () => {
+    const { db, calls } = fakeDb(false);
+    const source = new SqlMessageSource(db);
+    const a = randomUUID();
+    const b = randomUUID();
+    await Promise.all([source.load(a), source.load('not-a-uuid'), source.load(b.toUpperCase()), source.load(randomUUID())]);
+    expect(calls).toContainEqual([['not-a-uuid']]);
+    expect(calls).toContainEqual([[b.toUpperCase()]]);
+    expect(calls).toHaveLength(4);
   });
 });

@@ -1,7 +1,7 @@
 // The delivery worker (issue 5, Flow → Delivery).
 //
-// For each job it loads the message by id (MessageSource; bytes kept in the database come with it, one statement),
-// then
+// For each job it loads the message by id (MessageSource; bytes kept in the database come with it, one statement;
+// SqlMessageSource answers the loads that arrive while one is in flight with one query for all of them), then
 //   - push: POSTs the package bytes (hash-checked against their SHA-256 name, as BlobStore does on every read) to
 //     the agency's webhook (node:http, keep-alive);
 //     only a 2xx answer counts as delivered; anything else, a refused connection or a timeout is a failed
@@ -85,6 +85,9 @@ export const auditToDatabase =
 
 const FINISHED: readonly MessageStatus[] = ['delivered', 'acknowledged'];
 
+/** A uuid as PostgreSQL prints it (lowercase, hyphenated): how SqlMessageSource matches rows to batched loads. */
+const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 const blobCorrupt = (sha256: string, vi: string, en: string) => new KysoError('BLOB_CORRUPT', `Tài liệu ${sha256} bị hỏng: ${vi}`, `Blob ${sha256} is corrupt: ${en}`);
 
 /** The check BlobStore.get makes on every read, for bytes that came with the message row. */
@@ -121,7 +124,37 @@ export class SqlMessageSource implements MessageSource {
   markDelivered?: (messageId: string, events: readonly AuditEvent[]) => Promise<void>;
   markDeliveredMany?: (records: readonly DeliveryRecord[]) => Promise<void>;
 
-  async load(messageId: string): Promise<DeliveryMessage | undefined> {
+  /**
+   * Loads by natural batching (store/group-commit.ts, DataLoader style): a load made while none is in flight goes
+   * at once, alone; the loads that arrive while one is in flight (the worker's jobs, `concurrency` per agency
+   * queue, several queues) go together in the next query, `WHERE m.id = ANY($1)`. Each caller gets its own row
+   * (undefined when its id has none); a failed query rejects every caller of that batch — nothing to retry one
+   * by one, as no single id can make it fail (see load()).
+   */
+  private readonly loader = new GroupCommit<string, DeliveryMessage | undefined>({
+    writeMany: async (ids) => {
+      const byId = new Map((await this.select(ids)).map((m) => [m.id, m]));
+      return ids.map((id) => byId.get(id));
+    },
+    writeOne: async (id) => (await this.select([id]))[0],
+    maxBatch: 100,
+    retryOneByOne: false,
+  });
+
+  /** Loads so far: queries that answered several (batches) or one (singles), ids answered (recorded). */
+  loadStats(): GroupCommitStats {
+    return { ...this.loader.stats };
+  }
+
+  load(messageId: string): Promise<DeliveryMessage | undefined> {
+    // Only ids in the form PostgreSQL answers them in join a batch: their row is found again by its id, and none
+    // of them can make the uuid[] cast fail for the others. Any other id (a job id is checked only against
+    // MESSAGE_ID) is looked up alone, so whatever PostgreSQL says of it is said to its own job only.
+    if (!CANONICAL_UUID.test(messageId)) return this.select([messageId]).then((rows) => rows[0]);
+    return this.loader.write(messageId);
+  }
+
+  private async select(ids: readonly string[]): Promise<DeliveryMessage[]> {
     // The package bytes come along when a push will need them and they are in the row (storage 'db'): one round
     // trip instead of two. Never for pull, nor for a message already delivered (it is not sent again).
     const r = await this.db.query<{
@@ -138,12 +171,10 @@ export class SqlMessageSource implements MessageSource {
       `SELECT m.id, m.to_agency, m.package_blob, m.status, a.delivery_mode, a.webhook_url, b.media_type, b.size,
               CASE WHEN b.storage = 'db' AND a.delivery_mode = 'push' AND m.status NOT IN ('delivered', 'acknowledged', 'rejected') THEN b.bytes END AS bytes
          FROM messages m JOIN agencies a ON a.id = m.to_agency JOIN blobs b ON b.sha256 = m.package_blob
-        WHERE m.id = $1`,
-      [messageId],
+        WHERE m.id = ANY($1::uuid[])`,
+      [ids],
     );
-    const row = r.rows[0];
-    if (!row) return undefined;
-    return {
+    return r.rows.map((row) => ({
       id: row.id,
       toAgency: row.to_agency,
       packageSha256: row.package_blob,
@@ -152,7 +183,7 @@ export class SqlMessageSource implements MessageSource {
       webhookUrl: row.webhook_url,
       mediaType: row.media_type,
       ...(row.bytes ? { packageBytes: row.bytes, packageSize: Number(row.size) } : {}),
-    };
+    }));
   }
 
   async setStatus(messageId: string, status: 'queued' | 'delivered' | 'dead', reason: string | null = null): Promise<void> {
