@@ -109,41 +109,6 @@ export interface NewMessage {
 }
 
 /**
- * Inserts a message unless the sender already used its idempotency key; returns the row and whether it is new.
- * Runs in the caller's transaction.
- */
-export async function insertMessage(tx: Queryable, m: NewMessage): Promise<{ message: Message; created: boolean }> {
-  const r = await tx.query<MessageRow>(
-    `INSERT INTO messages (idempotency_key, kind, from_agency, to_agency, document_id, package_blob, status, status_reason, case_id,
-                           business_type, status_code, response_for, purpose, verification, header, received_sha256)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::jsonb, $15::jsonb, $16)
-     ON CONFLICT ON CONSTRAINT messages_idempotency DO NOTHING
-     RETURNING ${MESSAGE_COLUMNS}`,
-    [
-      m.idempotencyKey,
-      m.kind,
-      m.fromAgency,
-      m.toAgency,
-      m.documentId ?? null,
-      m.packageSha256,
-      m.status,
-      m.statusReason ?? null,
-      m.caseId ?? null,
-      m.businessType ?? null,
-      m.statusCode ?? null,
-      m.responseFor ?? null,
-      m.purpose ?? null,
-      m.verification ? JSON.stringify(m.verification) : null,
-      m.header ? JSON.stringify(m.header) : null,
-      m.receivedSha256 ?? null,
-    ],
-  );
-  if (r.rows[0]) return { message: toMessage(r.rows[0]), created: true };
-  const existing = await messageByKey(tx, m.fromAgency, m.idempotencyKey);
-  return { message: existing!, created: false };
-}
-
-/**
  * Inserts several messages with one statement (a receipt's rows: one per recipient, plus the status packets the
  * service issued), with ids chosen by the caller so that rows can name each other before they exist. Rows whose
  * idempotency key is taken, or that would deliver a new document twice (messages_document_once), are skipped:
