@@ -4,7 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { isKysoError } from '../errors.ts';
 import type { PkiNetworkOptions } from '../pki/pki-http.ts';
-import { verifyXmlPackage } from './edxml/verify-package.ts';
+import { verifyXmlPackage, type PackageVerification } from './edxml/verify-package.ts';
 import { verifyDocument } from './verify-document.ts';
 import type { ValidationPolicy } from '../verify/policy.ts';
 import { TrustStore, type TrustMode } from '../verify/trust-store.ts';
@@ -38,6 +38,20 @@ port.on('message', async (task: WorkerTask) => {
       ? { id: task.id, kyso: { code: e.code, vi: e.vi, en: e.en } }
       : { id: task.id, failure: (e as Error)?.stack ?? String(e) };
   }
-  port.postMessage(reply);
+  port.postMessage(reply, 'verification' in reply ? attachmentBuffers(reply.verification) : []);
 });
+
+/**
+ * The attachments' decoded bytes go back to the serving thread moved, not copied (a package's PDFs are most of
+ * its size). Only buffers that own their whole ArrayBuffer: a small Buffer may sit in Node's shared pool, and
+ * moving the pool would take it from every other Buffer in it.
+ */
+function attachmentBuffers(v: PackageVerification): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  for (const a of v.package?.Attachments ?? []) {
+    const b = a.ContentTransferEncoded;
+    if (b.buffer instanceof ArrayBuffer && b.byteOffset === 0 && b.byteLength === b.buffer.byteLength) out.add(b.buffer);
+  }
+  return [...out];
+}
 port.postMessage({ ready: true } satisfies WorkerReply);
