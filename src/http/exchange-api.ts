@@ -61,6 +61,16 @@ const MiB = 1024 * 1024;
 
 const t = (d: Date | null | undefined): string | null => (d ? isoVn(d) : null);
 
+/** Why a deadline is marked tạm tính (computed on a provisional holiday table), or null for a final one. */
+function provisionalNote(provisional: boolean, years: number[]): { vi: string; en: string } | null {
+  if (!provisional) return null;
+  const y = years.length ? years.join(', ') : '';
+  return {
+    vi: `Hạn tạm tính: lịch nghỉ lễ, Tết chính thức${y ? ` năm ${y}` : ''} của cơ quan nhà nước chưa được công bố; hạn được tính theo Bộ luật Lao động và âm lịch và sẽ được tính lại khi có lịch chính thức.`,
+    en: `Provisional deadline: the official public-sector holiday schedule${y ? ` for ${y}` : ''} has not been published; it is computed from the Labour Code and the lunar calendar and will be recomputed once the official schedule is available.`,
+  };
+}
+
 export function presentCase(c: PaknCase, now = new Date()): Record<string, unknown> {
   return {
     id: c.id,
@@ -77,6 +87,10 @@ export function presentCase(c: PaknCase, now = new Date()): Record<string, unkno
     receivedAt: t(c.receivedAt),
     transferDueAt: t(c.transferDueAt),
     answerDueAt: t(c.answerDueAt),
+    transferDueProvisional: c.transferDueProvisional,
+    answerDueProvisional: c.answerDueProvisional,
+    provisionalCalendarYears: c.provisionalCalendarYears,
+    deadlineNote: provisionalNote(c.answerDueProvisional || c.transferDueProvisional, c.provisionalCalendarYears),
     overdue: isCaseOverdue(c, now),
     lastProgressAt: t(c.lastProgressAt),
     nextProgressDueAt: t(c.nextProgressDueAt),
@@ -134,6 +148,8 @@ function presentCitizen(v: CitizenView, code: string): Record<string, unknown> {
     title: v.title,
     receivedAt: t(v.receivedAt),
     answerDueAt: t(v.answerDueAt),
+    answerDueProvisional: v.answerDueProvisional,
+    answerDueNote: provisionalNote(v.answerDueProvisional, v.provisionalCalendarYears),
     agency: v.agency ?? null,
     publishedAt: t(v.publishedAt ?? null),
     answer: v.answer ? { sha256: v.answer.sha256, href: `/api/v1/public/cases/${code}/answer`, verify: '/api/v1/verify' } : null,
@@ -246,6 +262,8 @@ export const ROUTES: readonly RouteSpec[] = [
           stateLabel: CASE_STATE_LABELS[r.case.state],
           receivedAt: t(r.case.receivedAt),
           answerDueAt: t(r.case.answerDueAt),
+          answerDueProvisional: r.case.answerDueProvisional,
+          answerDueNote: provisionalNote(r.case.answerDueProvisional, r.case.provisionalCalendarYears),
           note: {
             vi: 'Hãy lưu mã hồ sơ và mã truy cập: mã truy cập chỉ hiển thị một lần.',
             en: 'Keep the case code and the access key: the access key is shown only once.',

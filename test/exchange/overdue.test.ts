@@ -3,11 +3,16 @@
 // PKI answers in real time, as online revocation checks require — and scanned at chosen instants around Tết
 // 2026, the compensatory day off of 27/04/2026 and the National Day swap (Sat 22/08 worked, Mon 31/08 off). Then
 // the BullMQ job scheduler on the real Redis: two maintenance instances, one schedule, one pass at a time.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Queue } from 'bullmq';
 import { verifyAuditChain } from '../../src/exchange/audit/audit-log.ts';
 import { MAINTENANCE_QUEUE, OVERDUE_SCHEDULER_ID, startMaintenance, type Maintenance, type MaintenanceRun } from '../../src/exchange/deadlines/overdue-job.ts';
 import { scanOverdue, type OverdueScanResult } from '../../src/exchange/deadlines/overdue-scan.ts';
+import { fileYearCalendarLoader, WorkingCalendar } from '../../src/exchange/deadlines/working-calendar.ts';
 import { reportStatus, routeCase, submitCase } from '../../src/exchange/pakn/case-service.ts';
 import { getCase } from '../../src/exchange/pakn/cases.ts';
 import { createRedis, deletePrefixedKeys } from '../../src/exchange/queue/redis-connection.ts';
@@ -209,17 +214,82 @@ describe.each(BACKENDS)('overdue scan on %s', (backend) => {
     expect(left.rows.map((x) => x.key)).toEqual(['recent']);
   });
 
-  it('a case whose next progress update falls in a year without a calendar is still flagged, and named in the errors', async () => {
+  it('KYSO_CALENDAR_PROVISIONAL=0: a case whose next progress update falls in a year without a calendar is still flagged, and named in the errors', async () => {
     setClock(vn('2026-12-01T09:00:00'));
     const sub = await submitCase(ex.rt.ctx, submission('hạn trả lời cuối năm'));
     expect(sub.case.answerDueAt).toEqual(vn('2026-12-29T23:59:59.999'));
-    // The progress update would be due in January 2027, and there is no 2027 table yet.
-    const r = await scanAt('2026-12-30T08:00:00');
-    expect(r.errors.map((e) => e.case)).toContain(sub.case.code);
-    expect(r.errors.find((e) => e.case === sub.case.code)!.message).toContain('2027');
+    expect(sub.case.answerDueProvisional).toBe(false);
+    // The progress update would be due in January 2027, and (with the opt-out) there is no 2027 table.
+    vi.stubEnv('KYSO_CALENDAR_PROVISIONAL', '0');
+    try {
+      const r = await scanAt('2026-12-30T08:00:00');
+      expect(r.errors.map((e) => e.case)).toContain(sub.case.code);
+      expect(r.errors.find((e) => e.case === sub.case.code)!.message).toContain('2027');
+    } finally {
+      vi.unstubAllEnvs();
+    }
     expect((await getCase(ex.rt.db, sub.case.id))!.overdueSince).toEqual(vn('2026-12-30T00:00:00.000'));
     expect((await notesOf(sub.case.id)).filter((n) => n.kind === 'case.overdue').map((n) => n.agency_id)).toEqual([VPCP]);
     expect(await overdueAudits(sub.case.code)).toBe(1);
+  });
+
+  it('by default the progress update in 2027 is computed on the provisional table: no error', async () => {
+    setClock(vn('2026-12-01T10:00:00'));
+    const sub = await submitCase(ex.rt.ctx, submission('hạn trả lời cuối năm, lịch tạm tính'));
+    const r = await scanAt('2026-12-30T08:00:00');
+    expect(r.errors.map((e) => e.case)).not.toContain(sub.case.code);
+    const c = (await getCase(ex.rt.db, sub.case.id))!;
+    expect(c.overdueSince).toEqual(vn('2026-12-30T00:00:00.000'));
+    // 29/12 + 7 days = Tue 05/01/2027, a working day on the provisional 2027 table.
+    expect(c.nextProgressDueAt).toEqual(vn('2027-01-05T23:59:59.999'));
+  });
+
+  it('a provisional deadline flagged overdue is recomputed when the official table arrives: moved later, no longer overdue, audited once', async () => {
+    setClock(vn('2026-12-10T09:00:00'));
+    const sub = await submitCase(ex.rt.ctx, submission('hạn trả lời tạm tính'));
+    expect(sub.case).toMatchObject({ answerDueAt: vn('2027-01-08T23:59:59.999'), answerDueProvisional: true, transferDueProvisional: false, provisionalCalendarYears: [2027] });
+    await scanAt('2027-01-09T08:00:00');
+    expect((await getCase(ex.rt.db, sub.case.id))!.overdueSince).toEqual(vn('2027-01-09T00:00:00.000'));
+
+    const dir = mkdtempSync(join(tmpdir(), 'kyso-calendar-'));
+    try {
+      copyFileSync(fileURLToPath(new URL('../../src/exchange/deadlines/calendar-data/2026.json', import.meta.url)), join(dir, '2026.json'));
+      writeFileSync(
+        join(dir, '2027.json'),
+        JSON.stringify({
+          year: 2027,
+          source: 'test: hypothetical official 2027 schedule',
+          daysOff: [
+            { date: '2027-01-01', kind: 'HOLIDAY', name: 'Tết Dương lịch' },
+            { date: '2027-01-04', kind: 'SWAPPED', name: 'nghỉ hoán đổi' },
+          ],
+          workingWeekendDays: [{ date: '2027-01-16', name: 'làm bù' }],
+        }),
+      );
+      const calendar = new WorkingCalendar(fileYearCalendarLoader({ dir }));
+      const scan = async () => {
+        for (let i = 0; ; i++) {
+          const r = await scanOverdue(ex.rt.db, { now: vn('2027-01-09T09:00:00'), calendar });
+          if (!r.skipped || i > 100) return r;
+          await new Promise((res) => setTimeout(res, 50));
+        }
+      };
+      const r1 = await scan();
+      expect(r1.recomputedDeadlines).toBeGreaterThanOrEqual(1);
+      const c = (await getCase(ex.rt.db, sub.case.id))!;
+      expect(c).toMatchObject({ answerDueAt: vn('2027-01-11T23:59:59.999'), answerDueProvisional: false, provisionalCalendarYears: [], overdueSince: null, nextProgressDueAt: null });
+      const r2 = await scan();
+      expect(r2.recomputedDeadlines).toBe(0);
+      const audits = await ex.rt.db.query<{ details: Record<string, any> }>(`SELECT details FROM audit_log WHERE action = 'case.deadline_recomputed' AND subject = $1`, [sub.case.code]);
+      expect(audits.rows).toHaveLength(1);
+      expect(audits.rows[0]!.details).toMatchObject({
+        answerDueAt: { old: '2027-01-08T23:59:59+07:00', new: '2027-01-11T23:59:59+07:00' },
+        overdueSince: { old: '2027-01-09T00:00:00+07:00', new: null },
+      });
+      expect(await verifyAuditChain(ex.rt.db)).toMatchObject({ ok: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the job scheduler runs the scan on Redis; a second worker shares the schedule and never runs a pass alongside', async () => {

@@ -5,7 +5,10 @@
 //   * WORKING_DAYS: the last day is the n-th working day after that date;
 //   * CALENDAR_DAYS: the last day is date + n, moved to the next working day if it is a weekend or holiday;
 //   * the deadline is the end of the last day, 23:59:59.999 +07:00 ("24:00 of the last day");
-//   * overdue means now > deadline (a derived flag, not a state).
+//   * overdue means now > deadline (a derived flag, not a state);
+//   * a deadline computed on a provisional year table (no official schedule yet, provisional-calendar.ts) is
+//     provisional: the *Detailed functions say so and name the years, the case stores it, and the maintenance
+//     pass recomputes it from the receipt once the official table exists (deadline-recompute.ts).
 import { KysoError } from '../../errors.ts';
 import { defaultWorkingCalendar, endOfVnDay, type LocalDate, vnDateOf, type WorkingCalendar } from './working-calendar.ts';
 
@@ -71,6 +74,42 @@ export function periodLastDay(eventDay: LocalDate, period: Period, cal: WorkingC
 export function periodEnd(eventAt: Date, period: Period, cal: WorkingCalendar = defaultWorkingCalendar): Date {
   checkInstant(eventAt, 'eventAt');
   return endOfVnDay(periodLastDay(vnDateOf(eventAt), period, cal));
+}
+
+/** A deadline and what it rests on. */
+export interface DeadlineResult {
+  /** 23:59:59.999 +07:00 of the last day. */
+  at: Date;
+  lastDay: LocalDate;
+  /** True when a provisional year table was consulted: the deadline may move when the official one arrives. */
+  provisional: boolean;
+  /** The provisional years consulted (empty when final). */
+  provisionalYears: number[];
+}
+
+/** periodEnd with its provenance (whether a provisional year table was used). */
+export function periodEndDetailed(eventAt: Date, period: Period, cal: WorkingCalendar = defaultWorkingCalendar): DeadlineResult {
+  checkInstant(eventAt, 'eventAt');
+  const r = cal.withProvenance(() => periodLastDay(vnDateOf(eventAt), period, cal));
+  return { at: endOfVnDay(r.value), lastDay: r.value, provisional: r.provisionalYears.length > 0, provisionalYears: r.provisionalYears };
+}
+
+/** caseDeadline with its provenance. */
+export function caseDeadlineDetailed(
+  receivedAt: Date,
+  policy: DeadlinePolicy = DEFAULT_DEADLINE_POLICY,
+  cal: WorkingCalendar = defaultWorkingCalendar,
+): DeadlineResult {
+  return periodEndDetailed(receivedAt, policy.answerDeadline, cal);
+}
+
+/** transferDeadline with its provenance. */
+export function transferDeadlineDetailed(
+  receivedAt: Date,
+  policy: DeadlinePolicy = DEFAULT_DEADLINE_POLICY,
+  cal: WorkingCalendar = defaultWorkingCalendar,
+): DeadlineResult {
+  return periodEndDetailed(receivedAt, policy.transferDeadline, cal);
 }
 
 /** Answer deadline of a case received at `receivedAt` (default 20 working days). */

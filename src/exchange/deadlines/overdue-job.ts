@@ -1,5 +1,6 @@
 // The maintenance job (issue 5, Deadlines): runs the overdue scan (overdue-scan.ts) every N minutes in the
-// worker role and then, when an adapter is configured, one delivery pass of the notification outbox.
+// worker role and then, when an adapter is configured, one delivery pass of the notification outbox. Each scan
+// first recomputes provisional deadlines whose official year table has arrived (deadline-recompute.ts).
 //
 // Scheduling is a BullMQ job scheduler on the queue `{maintenance}` (braces: a Redis Cluster hash tag, so the
 // queue's keys share one slot, like the delivery queues; same key prefix as them). Every worker upserts the same
@@ -79,6 +80,7 @@ function jobSummary(run: MaintenanceRun): Record<string, unknown> {
     skipped: scan.skipped,
     examined: scan.examined,
     newlyOverdue: scan.newlyOverdue,
+    recomputedDeadlines: scan.recomputedDeadlines,
     notifications: scan.overdueNotices + scan.progressReminders + scan.transferNotices,
     errors: scan.errors.length,
     ...(run.delivery ? { delivered: run.delivery.delivered, deliveryFailed: run.delivery.failed.length } : {}),

@@ -13,6 +13,8 @@
 //                            period (the due date moves on by a period each time one is missed);
 //   case.transfer_overdue    still RECEIVED/CLASSIFIED at VPCP after transfer_due_at: to VPCP, once per case.
 // It also deletes HTTP idempotency records older than 24 hours (they may hold a citizen's access key).
+// Before any of that it recomputes the provisional deadlines whose official year table has arrived
+// (deadline-recompute.ts), so the overdue decisions use the final deadlines.
 import type { Database, Queryable } from '../../store/database.ts';
 import { expireReplies } from '../../store/idempotency.ts';
 import { formatSigningTime, isoVn } from '../../util/vn-time.ts';
@@ -20,6 +22,7 @@ import { appendAuditInTx } from '../audit/audit-log.ts';
 import type { JsonObject } from '../audit/canonical-json.ts';
 import { addNotifications, type NewNotification, type NotificationKind } from '../notifications/outbox.ts';
 import { CASE_STATE_LABELS, NO_DEADLINE_STATES, type CaseState } from '../pakn/case-states.ts';
+import { recomputeProvisionalDeadlines } from './deadline-recompute.ts';
 import { DEFAULT_DEADLINE_POLICY, isOverdue, nextProgressUpdateDue, periodEnd, type DeadlinePolicy, type Period } from './deadlines.ts';
 import { defaultWorkingCalendar, vnDateOf, type WorkingCalendar } from './working-calendar.ts';
 
@@ -47,6 +50,8 @@ export interface OverdueScanResult {
   progressReminders: number;
   transferNotices: number;
   expiredReplies: number;
+  /** Cases whose provisional deadlines were recomputed on a newly available official year table. */
+  recomputedDeadlines: number;
   /** Cases the pass could not handle (e.g. a deadline in a year without a calendar table); the others are done. */
   errors: { case: string; message: string }[];
 }
@@ -105,9 +110,13 @@ export async function scanOverdue(db: Database, opts: OverdueScanOptions): Promi
   const policy = opts.policy ?? DEFAULT_DEADLINE_POLICY;
   const cal = opts.calendar ?? defaultWorkingCalendar;
   return db.transaction(async (tx) => {
-    const result: OverdueScanResult = { skipped: false, examined: 0, newlyOverdue: 0, overdueNotices: 0, progressReminders: 0, transferNotices: 0, expiredReplies: 0, errors: [] };
+    const result: OverdueScanResult = { skipped: false, examined: 0, newlyOverdue: 0, overdueNotices: 0, progressReminders: 0, transferNotices: 0, expiredReplies: 0, recomputedDeadlines: 0, errors: [] };
     const lock = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1::int4, hashtext(current_schema())) AS locked', [SCAN_LOCK_CLASS]);
     if (!lock.rows[0]?.locked) return { ...result, skipped: true };
+
+    const recomputed = await recomputeProvisionalDeadlines(tx, { now, policy, calendar: cal });
+    result.recomputedDeadlines = recomputed.recomputed;
+    result.errors.push(...recomputed.errors);
 
     const vpcp = (await tx.query<{ id: string }>(`SELECT id FROM agencies WHERE kind = 'vpcp'`)).rows[0]?.id ?? null;
     const cases = await tx.query<OpenCaseRow>(

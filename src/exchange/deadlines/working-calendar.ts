@@ -8,11 +8,18 @@
 // Data: one hand-kept JSON table per year in ./calendar-data (see its README.md), not the `date-holidays`
 // package: that package lacks compensatory days (27/04/2026), the second National Day day and swapped working
 // Saturdays (22/08/2026), which are exactly the days that move deadlines, and what it does get right is a dozen
-// lines of data per year. A year without a table throws CALENDAR_YEAR_MISSING rather than guessing.
+// lines of data per year.
+//
+// A year without an official table: by default the loader answers with a provisional table derived from the
+// Labour Code and the lunar calendar (provisional-calendar.ts), marked `provisional: true`; the calendar records
+// which provisional tables a computation consulted (`withProvenance`), so a deadline that depends on one is
+// marked provisional and recomputed once the official table is there (deadline-recompute.ts). With
+// KYSO_CALENDAR_PROVISIONAL=0, or for a year the lunar algorithm does not cover, it throws CALENDAR_YEAR_MISSING.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { KysoError } from '../../errors.ts';
 import { formatSigningTime, VIETNAM_TIME_ZONE } from '../../util/vn-time.ts';
+import { provisionalYearCalendar } from './provisional-calendar.ts';
 
 /** A civil date in Asia/Ho_Chi_Minh, 'YYYY-MM-DD'. */
 export type LocalDate = string;
@@ -21,15 +28,20 @@ export type DayOffKind = 'HOLIDAY' | 'COMPENSATORY' | 'SWAPPED';
 
 export interface YearCalendar {
   year: number;
-  /** The official document(s) the table comes from. */
+  /** The official document(s) the table comes from (for a provisional table: how it was derived). */
   source: string;
+  /** True for a table derived from the law and the lunar calendar, not copied from the official schedule. */
+  provisional?: boolean;
   /** Days off on top of Saturdays and Sundays. */
   daysOff: { date: LocalDate; kind: DayOffKind; name: string }[];
   /** Saturdays/Sundays that are worked (swaps). */
   workingWeekendDays: { date: LocalDate; name: string }[];
 }
 
-/** Supplies the table of one year; throws KysoError CALENDAR_YEAR_MISSING when there is none. */
+/**
+ * Supplies the table of one year; throws KysoError CALENDAR_YEAR_MISSING when there is none. May be called for
+ * every day looked at: return the same object while the table is unchanged (the calendar re-indexes on a new one).
+ */
 export type YearCalendarLoader = (year: number) => YearCalendar;
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -38,6 +50,7 @@ const DAY_MS = 86_400_000;
 const yearSchema = z.object({
   year: z.number().int(),
   source: z.string().min(1),
+  provisional: z.boolean().optional(),
   daysOff: z.array(
     z.object({
       date: z.string().regex(DATE_RE),
@@ -87,29 +100,72 @@ export function validateYearCalendar(raw: unknown, expectedYear?: number): YearC
   return cal;
 }
 
-const fileCache = new Map<number, YearCalendar>();
+/**
+ * Whether a year without an official table gets a provisional one: on unless KYSO_CALENDAR_PROVISIONAL is
+ * 0/false/off/no. Read at each use, so the switch needs no restart.
+ */
+export function provisionalCalendarsEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  const v = env.KYSO_CALENDAR_PROVISIONAL?.trim().toLowerCase();
+  return !(v === '0' || v === 'false' || v === 'off' || v === 'no');
+}
 
-/** Default loader: ./calendar-data/<year>.json next to this module, read once per year. */
-export const loadYearCalendarFromFiles: YearCalendarLoader = (year) => {
-  const cached = fileCache.get(year);
-  if (cached) return cached;
-  let text: string;
-  try {
-    text = readFileSync(new URL(`./calendar-data/${year}.json`, import.meta.url), 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw missingYear(year);
-    throw new KysoError('IO', `Không đọc được lịch làm việc năm ${year}`, `cannot read calendar ${year}`, { cause: e });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw invalidData(year, 'not JSON', e);
-  }
-  const cal = validateYearCalendar(json, year);
-  fileCache.set(year, cal);
-  return cal;
-};
+export interface FileCalendarOptions {
+  /** Folder holding <year>.json (default ./calendar-data next to this module). */
+  dir?: string | URL;
+  /** Provisional tables for missing years (default provisionalCalendarsEnabled()). */
+  provisional?: boolean | (() => boolean);
+  /** How long a missing file is taken as missing before the folder is looked at again (default 60 s). */
+  recheckMs?: number;
+}
+
+/**
+ * A loader reading `<dir>/<year>.json`. An official table is read once. A missing one is looked for again after
+ * `recheckMs`, so an official table dropped into the folder is picked up by a running process (and the
+ * provisional deadlines depending on it are recomputed by the next maintenance pass).
+ */
+export function fileYearCalendarLoader(opts: FileCalendarOptions = {}): YearCalendarLoader {
+  const base = opts.dir === undefined ? new URL('./calendar-data/', import.meta.url) : opts.dir;
+  const fileOf = (year: number): string | URL =>
+    base instanceof URL ? new URL(`${year}.json`, base.href.endsWith('/') ? base : new URL(`${base.href}/`)) : `${base.replace(/\/+$/, '')}/${year}.json`;
+  const recheckMs = opts.recheckMs ?? 60_000;
+  const provisional = (): boolean =>
+    typeof opts.provisional === 'function' ? opts.provisional() : (opts.provisional ?? provisionalCalendarsEnabled());
+  const official = new Map<number, YearCalendar>();
+  const missingSince = new Map<number, number>();
+  return (year) => {
+    const cached = official.get(year);
+    if (cached) return cached;
+    const seen = missingSince.get(year);
+    if (seen === undefined || Date.now() - seen >= recheckMs) {
+      let text: string | undefined;
+      try {
+        text = readFileSync(fileOf(year), 'utf8');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+          throw new KysoError('IO', `Không đọc được lịch làm việc năm ${year}`, `cannot read calendar ${year}`, { cause: e });
+        }
+        missingSince.set(year, Date.now());
+      }
+      if (text !== undefined) {
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch (e) {
+          throw invalidData(year, 'not JSON', e);
+        }
+        const cal = validateYearCalendar(json, year);
+        official.set(year, cal);
+        missingSince.delete(year);
+        return cal;
+      }
+    }
+    if (!provisional()) throw missingYear(year);
+    return provisionalYearCalendar(year);
+  };
+}
+
+/** Default loader: ./calendar-data/<year>.json next to this module; a provisional table for a missing year. */
+export const loadYearCalendarFromFiles: YearCalendarLoader = fileYearCalendarLoader();
 
 // ---------------------------------------------------------------------------------------------------------------
 // Civil-date helpers
@@ -153,7 +209,7 @@ export function vnDateOf(instant: Date): LocalDate {
 
 /**
  * The last instant of a civil date in Vietnam, 23:59:59.999 +07:00 (Civil Code Art. 148: a period ends at 24:00
- * of its last day). Vietnam has kept +07:00 without DST since 1975, and calendars exist only from 2026.
+ * of its last day). Vietnam has kept +07:00 without DST since 1975 (deadlines are computed for current dates).
  */
 export function endOfVnDay(date: LocalDate): Date {
   parseLocalDate(date);
@@ -173,26 +229,51 @@ export function startOfVnDay(date: LocalDate): Date {
 const MAX_SCAN_DAYS = 366 * 3;
 
 export class WorkingCalendar {
-  private readonly years = new Map<number, { off: Map<string, string>; worked: Map<string, string> }>();
+  private readonly years = new Map<number, { cal: YearCalendar; off: Map<string, string>; worked: Map<string, string> }>();
+  /** Open withProvenance() calls: each collects the provisional years consulted while it runs. */
+  private readonly recorders: Set<number>[] = [];
 
   constructor(private readonly loader: YearCalendarLoader = loadYearCalendarFromFiles) {}
 
   private year(y: number) {
+    // The loader is asked every time: a provisional table gives way to the official one as soon as it exists.
+    const cal = this.loader(y);
     let idx = this.years.get(y);
-    if (!idx) {
-      const cal = this.loader(y);
+    if (!idx || idx.cal !== cal) {
       idx = {
+        cal,
         off: new Map(cal.daysOff.map((d) => [d.date, d.name])),
         worked: new Map(cal.workingWeekendDays.map((d) => [d.date, d.name])),
       };
       this.years.set(y, idx);
     }
+    if (cal.provisional) for (const r of this.recorders) r.add(y);
     return idx;
   }
 
   /** The year table for `year` (throws CALENDAR_YEAR_MISSING without one). */
   yearCalendar(year: number): YearCalendar {
     return this.loader(year);
+  }
+
+  /** True when `year` is answered by a provisional table now (false for an official one; throws without any). */
+  isProvisionalYear(year: number): boolean {
+    return this.loader(year).provisional === true;
+  }
+
+  /**
+   * Runs `fn` (synchronous day arithmetic on this calendar) and reports which provisional year tables it
+   * consulted, sorted: a result depending on none of them is final.
+   */
+  withProvenance<T>(fn: () => T): { value: T; provisionalYears: number[] } {
+    const used = new Set<number>();
+    this.recorders.push(used);
+    try {
+      const value = fn();
+      return { value, provisionalYears: [...used].sort((a, b) => a - b) };
+    } finally {
+      this.recorders.splice(this.recorders.lastIndexOf(used), 1);
+    }
   }
 
   /**

@@ -105,7 +105,13 @@ export async function submitCase(ctx: ExchangeContext, body: unknown, opts: Subm
       actor: `citizen:${r.case.code}`,
       action: 'case.submitted',
       subject: r.case.code,
-      details: { title: r.case.title, attachments: attachments.map((a) => a.sha256), answerDueAt: r.case.answerDueAt.toISOString(), transferDueAt: r.case.transferDueAt.toISOString() },
+      details: {
+        title: r.case.title,
+        attachments: attachments.map((a) => a.sha256),
+        answerDueAt: r.case.answerDueAt.toISOString(),
+        transferDueAt: r.case.transferDueAt.toISOString(),
+        ...(r.case.provisionalCalendarYears.length ? { provisionalCalendarYears: r.case.provisionalCalendarYears } : {}),
+      },
     });
     return r;
   });
@@ -118,6 +124,10 @@ export interface CitizenView {
   title: string;
   receivedAt: Date;
   answerDueAt: Date;
+  /** The answer deadline rests on a provisional holiday table (tạm tính) and may move. */
+  answerDueProvisional: boolean;
+  /** The years whose official holiday schedule is still awaited (when provisional). */
+  provisionalCalendarYears: number[];
   agency?: { id: string; name: string };
   publishedAt?: Date;
   answer?: { sha256: string; size?: number };
@@ -134,6 +144,8 @@ export async function citizenView(ctx: ExchangeContext, code: string, accessKey:
     title: c.title,
     receivedAt: c.receivedAt,
     answerDueAt: c.answerDueAt,
+    answerDueProvisional: c.answerDueProvisional,
+    provisionalCalendarYears: c.answerDueProvisional ? c.provisionalCalendarYears : [],
     ...(agency ? { agency: { id: agency.id, name: agency.name } } : {}),
     ...(c.publishedAt ? { publishedAt: c.publishedAt } : {}),
     ...(c.state === 'PUBLISHED' || c.state === 'CLOSED' ? (c.answerBlob ? { answer: { sha256: c.answerBlob } } : {}) : {}),

@@ -5,7 +5,7 @@ import { KysoError } from '../../errors.ts';
 import type { Queryable } from '../../store/database.ts';
 import { appendAuditInTx } from '../audit/audit-log.ts';
 import type { JsonObject } from '../audit/canonical-json.ts';
-import { caseDeadline, DEFAULT_DEADLINE_POLICY, transferDeadline, type DeadlinePolicy } from '../deadlines/deadlines.ts';
+import { caseDeadlineDetailed, DEFAULT_DEADLINE_POLICY, transferDeadlineDetailed, type DeadlinePolicy } from '../deadlines/deadlines.ts';
 import { defaultWorkingCalendar, type WorkingCalendar } from '../deadlines/working-calendar.ts';
 import { NO_DEADLINE_STATES, transition, type CaseEvent, type CaseState } from './case-states.ts';
 
@@ -39,6 +39,11 @@ export interface PaknCase {
   receivedAt: Date;
   transferDueAt: Date;
   answerDueAt: Date;
+  /** The deadline rests on a provisional year table (no official schedule yet): shown as tạm tính. */
+  answerDueProvisional: boolean;
+  transferDueProvisional: boolean;
+  /** The provisional years the deadlines were computed with (empty when both are final). */
+  provisionalCalendarYears: number[];
   lastProgressAt: Date | null;
   nextProgressDueAt: Date | null;
   overdueSince: Date | null;
@@ -65,6 +70,9 @@ interface CaseRow {
   received_at: Date;
   transfer_due_at: Date;
   answer_due_at: Date;
+  answer_due_provisional: boolean;
+  transfer_due_provisional: boolean;
+  provisional_calendar_years: number[] | null;
   last_progress_at: Date | null;
   next_progress_due_at: Date | null;
   overdue_since: Date | null;
@@ -78,7 +86,7 @@ interface CaseRow {
 }
 
 const COLUMNS = `id, code, submitter, title, content, attachments, state, state_reason, category, lead_agency, received_at,
-  transfer_due_at, answer_due_at, last_progress_at, next_progress_due_at, overdue_since, routing_message_id,
+  transfer_due_at, answer_due_at, answer_due_provisional, transfer_due_provisional, provisional_calendar_years, last_progress_at, next_progress_due_at, overdue_since, routing_message_id,
   routing_document_id, reply_message_id, answer_blob, published_at, version, updated_at`;
 
 const toCase = (r: CaseRow): PaknCase => ({
@@ -95,6 +103,9 @@ const toCase = (r: CaseRow): PaknCase => ({
   receivedAt: r.received_at,
   transferDueAt: r.transfer_due_at,
   answerDueAt: r.answer_due_at,
+  answerDueProvisional: r.answer_due_provisional === true,
+  transferDueProvisional: r.transfer_due_provisional === true,
+  provisionalCalendarYears: (r.provisional_calendar_years ?? []).map(Number),
   lastProgressAt: r.last_progress_at,
   nextProgressDueAt: r.next_progress_due_at,
   overdueSince: r.overdue_since,
@@ -189,17 +200,22 @@ export async function insertCase(
   const policy = clock.policy ?? DEFAULT_DEADLINE_POLICY;
   const cal = clock.calendar ?? defaultWorkingCalendar;
   const receivedAt = clock.now;
-  const transferDue = transferDeadline(receivedAt, policy, cal);
-  const answerDue = caseDeadline(receivedAt, policy, cal);
+  // A deadline in a year without an official schedule is computed on the provisional table and marked so
+  // (recomputed by the maintenance pass once the official table exists) rather than refusing the citizen.
+  const transferDue = transferDeadlineDetailed(receivedAt, policy, cal);
+  const answerDue = caseDeadlineDetailed(receivedAt, policy, cal);
+  const provisionalYears = [...new Set([...transferDue.provisionalYears, ...answerDue.provisionalYears])].sort((a, b) => a - b);
   const accessKey = newAccessKey();
   const year = Number(new Intl.DateTimeFormat('en', { timeZone: 'Asia/Ho_Chi_Minh', year: 'numeric' }).format(receivedAt));
   for (let attempt = 0; ; attempt++) {
     const code = newCaseCode(year);
     const r = await tx.query<CaseRow>(
-      `INSERT INTO pakn_cases (code, access_key_hash, submitter, title, content, attachments, state, received_at, transfer_due_at, answer_due_at, submission_key)
-       VALUES ($1, $2, $3::jsonb, $4, $5, $6::jsonb, 'RECEIVED', $7, $8, $9, $10)
+      `INSERT INTO pakn_cases (code, access_key_hash, submitter, title, content, attachments, state, received_at, transfer_due_at, answer_due_at, submission_key,
+                               transfer_due_provisional, answer_due_provisional, provisional_calendar_years)
+       VALUES ($1, $2, $3::jsonb, $4, $5, $6::jsonb, 'RECEIVED', $7, $8, $9, $10, $11, $12, $13::int[])
        ON CONFLICT (code) DO NOTHING RETURNING ${COLUMNS}`,
-      [code, hashAccessKey(accessKey), JSON.stringify(input.submitter), input.title, input.content, JSON.stringify(input.attachments ?? []), receivedAt, transferDue, answerDue, submissionKey ?? null],
+      [code, hashAccessKey(accessKey), JSON.stringify(input.submitter), input.title, input.content, JSON.stringify(input.attachments ?? []), receivedAt, transferDue.at, answerDue.at, submissionKey ?? null,
+        transferDue.provisional, answerDue.provisional, provisionalYears],
     );
     if (r.rows[0]) return { case: toCase(r.rows[0]), accessKey };
     if (attempt > 5) throw new KysoError('DB_CONFLICT', 'Không tạo được mã hồ sơ mới', 'Could not allocate a new case code');

@@ -126,6 +126,19 @@
     box.hidden = true;
   }
 
+  /** Written after a deadline computed on a provisional holiday table (no official schedule for its year yet). */
+  const PROVISIONAL_MARK = '(tạm tính — provisional)';
+
+  /** A deadline in `dd`: the time (+07:00), marked tạm tính with the server's explanation when provisional. */
+  function showDue(dd, iso, provisional, note) {
+    clear(dd);
+    dd.appendChild(document.createTextNode(formatVnTime(iso)));
+    if (!provisional) return;
+    dd.appendChild(document.createTextNode(' '));
+    dd.appendChild(el('strong', { class: 'provisional' }, PROVISIONAL_MARK));
+    if (note && note.vi) dd.appendChild(bilingual('span', note.vi, note.en, { class: 'muted provisional-note' }));
+  }
+
   function formatBytes(n) {
     if (n >= 1024 * 1024) return (n / (1024 * 1024)).toFixed(1).replace('.', ',') + ' MB';
     if (n >= 1024) return Math.round(n / 1024) + ' KB';
@@ -156,6 +169,8 @@
     request: request,
     requestJson: requestJson,
     formatVnTime: formatVnTime,
+    PROVISIONAL_MARK: PROVISIONAL_MARK,
+    showDue: showDue,
     el: el,
     bilingual: bilingual,
     clear: clear,

@@ -219,7 +219,7 @@
     document.getElementById('receipt-code').textContent = r.code;
     document.getElementById('receipt-key').textContent = r.accessKey;
     document.getElementById('receipt-received').textContent = K.formatVnTime(r.receivedAt);
-    document.getElementById('receipt-due').textContent = K.formatVnTime(r.answerDueAt);
+    K.showDue(document.getElementById('receipt-due'), r.answerDueAt, r.answerDueProvisional, r.answerDueNote);
     document.getElementById('lookup-link').setAttribute('href', '/tra-cuu?ma=' + encodeURIComponent(r.code));
     form.reset();
     form.hidden = true;
@@ -235,7 +235,7 @@
         'Mã hồ sơ (case code): ' + r.code,
         'Mã truy cập (access key): ' + r.accessKey,
         'Thời điểm tiếp nhận (received): ' + K.formatVnTime(r.receivedAt),
-        'Hạn trả lời (answer due): ' + K.formatVnTime(r.answerDueAt),
+        'Hạn trả lời (answer due): ' + K.formatVnTime(r.answerDueAt) + (r.answerDueProvisional ? ' ' + K.PROVISIONAL_MARK : ''),
         'Tra cứu tại (look up at): ' + location.origin + '/tra-cuu',
         '',
         'Giữ bí mật mã truy cập. Keep the access key secret.',

@@ -85,7 +85,7 @@
       agency.appendChild(K.el('span', { class: 'en', lang: 'en' }, 'Not yet transferred to the competent agency'));
     }
     $('case-received').textContent = K.formatVnTime(c.receivedAt);
-    $('case-due').textContent = K.formatVnTime(c.answerDueAt);
+    K.showDue($('case-due'), c.answerDueAt, c.answerDueProvisional, c.answerDueNote);
     $('case-published').textContent = K.formatVnTime(c.publishedAt);
     $('case-published').hidden = $('case-published-term').hidden = !c.publishedAt;
 
