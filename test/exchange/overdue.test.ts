@@ -3,7 +3,7 @@
 // PKI answers in real time, as online revocation checks require — and scanned at chosen instants around Tết
 // 2026, the compensatory day off of 27/04/2026 and the National Day swap (Sat 22/08 worked, Mon 31/08 off). Then
 // the BullMQ job scheduler on the real Redis: two maintenance instances, one schedule, one pass at a time.
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,7 @@ import { createRedis, deletePrefixedKeys } from '../../src/exchange/queue/redis-
 import { eventually, MINISTRY, REDIS_TEST_URL, startTestExchange, VPCP, type TestExchange } from '../helpers/exchange.ts';
 import { useTestPkiServer } from '../helpers/pki-server.ts';
 import { BACKENDS } from '../store/test-databases.ts';
+import { writeOfficial2027 } from '../helpers/calendar.ts';
 
 /** An instant given as Vietnamese wall-clock time. */
 const vn = (local: string): Date => new Date(`${local}+07:00`);
@@ -254,18 +255,7 @@ describe.each(BACKENDS)('overdue scan on %s', (backend) => {
     const dir = mkdtempSync(join(tmpdir(), 'kyso-calendar-'));
     try {
       copyFileSync(fileURLToPath(new URL('../../src/exchange/deadlines/calendar-data/2026.json', import.meta.url)), join(dir, '2026.json'));
-      writeFileSync(
-        join(dir, '2027.json'),
-        JSON.stringify({
-          year: 2027,
-          source: 'test: hypothetical official 2027 schedule',
-          daysOff: [
-            { date: '2027-01-01', kind: 'HOLIDAY', name: 'Tết Dương lịch' },
-            { date: '2027-01-04', kind: 'SWAPPED', name: 'nghỉ hoán đổi' },
-          ],
-          workingWeekendDays: [{ date: '2027-01-16', name: 'làm bù' }],
-        }),
-      );
+      writeOfficial2027(dir);
       const calendar = new WorkingCalendar(fileYearCalendarLoader({ dir }));
       const scan = async () => {
         for (let i = 0; ; i++) {

@@ -21,6 +21,7 @@ import {
   type YearCalendar,
 } from '../../src/exchange/deadlines/index.ts';
 import { isoVn } from '../../src/util/vn-time.ts';
+import { writeOfficial2027 } from '../helpers/calendar.ts';
 
 const vn = (local: string): Date => new Date(`${local}+07:00`);
 const official2026 = JSON.parse(readFileSync(new URL('../../src/exchange/deadlines/calendar-data/2026.json', import.meta.url), 'utf8')) as YearCalendar;
@@ -148,18 +149,7 @@ describe('deadlines on a provisional table', () => {
       const cal = new WorkingCalendar(fileYearCalendarLoader({ dir, recheckMs: 0 }));
       expect(cal.isProvisionalYear(2027)).toBe(true);
       expect(isoVn(caseDeadlineDetailed(vn('2026-12-10T09:00:00'), undefined, cal).at)).toBe('2027-01-08T23:59:59+07:00');
-      writeFileSync(
-        join(dir, '2027.json'),
-        JSON.stringify({
-          year: 2027,
-          source: 'test: a hypothetical official 2027 schedule with Mon 04/01 swapped off',
-          daysOff: [
-            { date: '2027-01-01', kind: 'HOLIDAY', name: 'Tết Dương lịch' },
-            { date: '2027-01-04', kind: 'SWAPPED', name: 'hoán đổi' },
-          ],
-          workingWeekendDays: [{ date: '2027-01-09', name: 'làm bù' }],
-        }),
-      );
+      writeOfficial2027(dir, '2027-01-09');
       expect(cal.isProvisionalYear(2027)).toBe(false);
       const r = caseDeadlineDetailed(vn('2026-12-10T09:00:00'), undefined, cal);
       expect(r).toMatchObject({ lastDay: '2027-01-09', provisional: false, provisionalYears: [] });

@@ -2,6 +2,7 @@
 // `kyso serve` builds it) on an ephemeral loopback port, and a small client that speaks to it with fetch.
 import type { ExchangeRuntime } from '../../src/exchange/runtime.ts';
 import { startHttpServer, type HttpServerHandle } from '../../src/http/app.ts';
+import { mountCitizenPages } from '../../src/http/citizen-pages.ts';
 import { mountExchangeApi } from '../../src/http/exchange-api.ts';
 import type { TestPkiServer } from '../../src/pki/responders/test-pki-server.ts';
 import { defaultPolicy } from '../../src/verify/policy.ts';
@@ -34,7 +35,8 @@ export interface ExchangeHttp {
   close(): Promise<void>;
 }
 
-export async function startExchangeHttp(rt: ExchangeRuntime, pki: TestPkiServer): Promise<ExchangeHttp> {
+/** The exchange API over HTTP on a free port (and the citizen pages with `citizenPages`). */
+export async function startExchangeHttp(rt: ExchangeRuntime, pki: TestPkiServer, opts: { citizenPages?: boolean } = {}): Promise<ExchangeHttp> {
   const server = await startHttpServer({
     trust: TrustStore.demo(),
     policy: defaultPolicy(),
@@ -43,7 +45,10 @@ export async function startExchangeHttp(rt: ExchangeRuntime, pki: TestPkiServer)
     host: '127.0.0.1',
     workers: 0,
     log: () => {},
-    mount: (app) => mountExchangeApi(app, rt),
+    mount: (app) => {
+      mountExchangeApi(app, rt);
+      if (opts.citizenPages) mountCitizenPages(app);
+    },
   });
   return {
     url: server.url,

@@ -10,15 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
 import { getCase } from '../../src/exchange/pakn/cases.ts';
 import { publishCase, replyToCase, routeCase } from '../../src/exchange/pakn/case-service.ts';
-import { mountCitizenPages } from '../../src/http/citizen-pages.ts';
-import { startHttpServer, type HttpServerHandle } from '../../src/http/app.ts';
-import { mountExchangeApi } from '../../src/http/exchange-api.ts';
-import { defaultPolicy } from '../../src/verify/policy.ts';
+import type { HttpServerHandle } from '../../src/http/app.ts';
 import type { ValidationReport } from '../../src/verify/report.ts';
-import { TrustStore } from '../../src/verify/trust-store.ts';
 import { flipByteInSignedRange } from '../helpers/attacks.ts';
 import { MINISTRY, startTestExchange, VPCP, type TestExchange } from '../helpers/exchange.ts';
-import { apiCall } from '../helpers/exchange-http.ts';
+import { apiCall, startExchangeHttp } from '../helpers/exchange-http.ts';
 import { useTestPkiServer } from '../helpers/pki-server.ts';
 
 const pki = useTestPkiServer();
@@ -45,19 +41,7 @@ describe('citizen pages in headless Chromium', () => {
 
   beforeAll(async () => {
     ex = await startTestExchange(pki.server);
-    server = await startHttpServer({
-      trust: TrustStore.demo(),
-      policy: defaultPolicy(),
-      network: { rewrite: pki.server.rewrite },
-      port: 0,
-      host: '127.0.0.1',
-      workers: 0,
-      log: () => {},
-      mount: (app) => {
-        mountExchangeApi(app, ex.rt);
-        mountCitizenPages(app);
-      },
-    });
+    server = (await startExchangeHttp(ex.rt, pki.server, { citizenPages: true })).server;
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu'] });
     context = await browser.newContext({ acceptDownloads: true, locale: 'vi-VN', timezoneId: 'Europe/Berlin' });
     // CSP violations also become console errors (Chromium logs them), but listen explicitly so none slips by.

@@ -4,7 +4,7 @@
 // headless Chromium say it is provisional. Then an official 2027 table is supplied (a test folder with an injected
 // loader — never src/): the maintenance scan recomputes the deadline from the receipt, clears the flag, moves the
 // deadline where the official table differs, audits it once, and a second pass changes nothing.
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,13 +14,11 @@ import { scanOverdue } from '../../src/exchange/deadlines/overdue-scan.ts';
 import { fileYearCalendarLoader, WorkingCalendar } from '../../src/exchange/deadlines/working-calendar.ts';
 import { routeCase } from '../../src/exchange/pakn/case-service.ts';
 import { getCase } from '../../src/exchange/pakn/cases.ts';
-import { mountCitizenPages } from '../../src/http/citizen-pages.ts';
-import { startHttpServer, type HttpServerHandle } from '../../src/http/app.ts';
-import { mountExchangeApi } from '../../src/http/exchange-api.ts';
-import { defaultPolicy } from '../../src/verify/policy.ts';
-import { TrustStore } from '../../src/verify/trust-store.ts';
+import type { HttpServerHandle } from '../../src/http/app.ts';
 import { MINISTRY, startTestExchange, VPCP, type TestExchange } from '../helpers/exchange.ts';
 import { useTestPkiServer } from '../helpers/pki-server.ts';
+import { writeOfficial2027 } from '../helpers/calendar.ts';
+import { startExchangeHttp } from '../helpers/exchange-http.ts';
 
 const pki = useTestPkiServer();
 const vn = (local: string): Date => new Date(`${local}+07:00`);
@@ -38,19 +36,7 @@ describe('provisional deadlines: API, citizen pages, recomputed when the officia
 
   beforeAll(async () => {
     ex = await startTestExchange(pki.server, { now: () => vn('2026-12-10T09:00:00') });
-    server = await startHttpServer({
-      trust: TrustStore.demo(),
-      policy: defaultPolicy(),
-      network: { rewrite: pki.server.rewrite },
-      port: 0,
-      host: '127.0.0.1',
-      workers: 0,
-      log: () => {},
-      mount: (app) => {
-        mountExchangeApi(app, ex.rt);
-        mountCitizenPages(app);
-      },
-    });
+    server = (await startExchangeHttp(ex.rt, pki.server, { citizenPages: true })).server;
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu'] });
     context = await browser.newContext({ locale: 'vi-VN', timezoneId: 'Europe/Berlin' });
     calDir = mkdtempSync(join(tmpdir(), 'kyso-calendar-'));
@@ -148,18 +134,7 @@ describe('provisional deadlines: API, citizen pages, recomputed when the officia
     expect((await getCase(ex.rt.db, code))!.answerDueProvisional).toBe(true);
 
     // A hypothetical official 2027 schedule that differs where it matters: Mon 04/01 off (swapped with Sat 16/01).
-    writeFileSync(
-      join(calDir, '2027.json'),
-      JSON.stringify({
-        year: 2027,
-        source: 'test: hypothetical official 2027 schedule',
-        daysOff: [
-          { date: '2027-01-01', kind: 'HOLIDAY', name: 'Tết Dương lịch' },
-          { date: '2027-01-04', kind: 'SWAPPED', name: 'nghỉ hoán đổi' },
-        ],
-        workingWeekendDays: [{ date: '2027-01-16', name: 'làm bù' }],
-      }),
-    );
+    writeOfficial2027(calDir);
     const second = await scanOverdue(ex.rt.db, { now, calendar });
     expect(second.errors).toEqual([]);
     expect(second.recomputedDeadlines).toBe(1);
