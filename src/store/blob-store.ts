@@ -61,6 +61,18 @@ const notFound = (sha256: string) => new KysoError('BLOB_NOT_FOUND', `Không có
 const corrupt = (sha256: string, vi: string, en: string) =>
   new KysoError('BLOB_CORRUPT', `Tài liệu ${sha256} bị hỏng: ${vi}`, `Blob ${sha256} is corrupt: ${en}`);
 
+/**
+ * The check every read makes: `bytes` are the blob named `sha256` (of `size` bytes, when known), else BLOB_CORRUPT.
+ * Also for bytes read with another row (the delivery worker gets a package's bytes with its message).
+ */
+export function checkBlobBytes(sha256: string, bytes: Uint8Array, size?: number): Uint8Array {
+  const actual = sha256Hex(bytes);
+  if (actual !== sha256 || (size !== undefined && bytes.byteLength !== size)) {
+    throw corrupt(sha256, `nội dung có băm ${actual}, ${bytes.byteLength} byte`, `content hashes to ${actual}, ${bytes.byteLength} bytes`);
+  }
+  return bytes;
+}
+
 /** Passes bytes through, hashing them; fails the stream at its end if they are not the expected blob. */
 class VerifyingStream extends Transform {
   private readonly hash = createHash('sha256');
@@ -219,11 +231,7 @@ export class BlobStore {
     if (!row) throw notFound(sha256);
     const bytes = row.storage === 'db' ? row.bytes : await this.files.read(sha256);
     if (!bytes) throw corrupt(sha256, 'tệp dữ liệu không còn', 'its file is missing');
-    const actual = sha256Hex(bytes);
-    if (actual !== sha256 || bytes.byteLength !== row.size) {
-      throw corrupt(sha256, `nội dung có băm ${actual}, ${bytes.byteLength} byte`, `content hashes to ${actual}, ${bytes.byteLength} bytes`);
-    }
-    return bytes;
+    return checkBlobBytes(sha256, bytes, row.size);
   }
 
   /**

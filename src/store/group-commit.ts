@@ -21,8 +21,11 @@
 export interface GroupCommitOptions<T, R> {
   /** Writes every item in one transaction; answers one result per item, in order. */
   writeMany(items: readonly T[]): Promise<R[]>;
-  /** Writes one item in a transaction of its own (a batch of one, and the fallback after a failed batch). */
-  writeOne(item: T): Promise<R>;
+  /**
+   * Writes one item in a transaction of its own (a batch of one, and the fallback after a failed batch).
+   * Default: writeMany of that one item.
+   */
+  writeOne?(item: T): Promise<R>;
   /** Most items per transaction (default 200): bounds the statement size and the time the head lock is held. */
   maxBatch?: number;
   /** After a failed batch, write its items again one by one (default true); false: every caller gets the error. */
@@ -103,7 +106,7 @@ export class GroupCommit<T, R = void> {
     // One at a time, in arrival order (the audit chain gets the entries in the order the jobs finished).
     for (const p of batch) {
       try {
-        const result = await this.opts.writeOne(p.item);
+        const result = this.opts.writeOne ? await this.opts.writeOne(p.item) : (await this.opts.writeMany([p.item]))[0]!;
         this.stats.singles++;
         this.stats.recorded++;
         p.resolve(result);

@@ -68,7 +68,6 @@ export function receiptWriter(db: Database, blobs: BlobStore): GroupCommit<Recei
   if (!w) {
     w = new GroupCommit<ReceiptWrite, ReceiptWritten>({
       writeMany: (group) => writeGroup(db, blobs, group),
-      writeOne: async (item) => (await writeGroup(db, blobs, [item]))[0]!,
       // Bounds one transaction's statement count and the time the audit head lock is held.
       maxBatch: 64,
     });

@@ -17,7 +17,7 @@
 // can discard the repeat; kyso itself never delivers a message whose status is already delivered/acknowledged.
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { KysoError } from '../../errors.ts';
-import { sha256Hex } from '../../store/blob-store.ts';
+import { checkBlobBytes } from '../../store/blob-store.ts';
 import type { Database, Queryable } from '../../store/database.ts';
 import { appendAudit, appendAuditManyInTx, type AuditEvent } from '../audit/audit-log.ts';
 import { assertDeliveryJobData, deliveryQueueName, isReplayJob, type DeadLetter, type DeliveryJobData, type DeliveryQueues } from './delivery-queue.ts';
@@ -58,13 +58,8 @@ export interface MessageSource {
   load(messageId: string): Promise<DeliveryMessage | undefined>;
   setStatus(messageId: string, status: Extract<MessageStatus, 'queued' | 'delivered' | 'dead'>, reason?: string | null): Promise<void>;
   /**
-   * Optional: marks the message delivered and records `events` in the audit log in one transaction (fewer round
-   * trips on the hot path, and the status and its audit entries can never disagree).
-   */
-  markDelivered?(messageId: string, events: readonly AuditEvent[]): Promise<void>;
-  /**
-   * Optional: markDelivered for many messages in ONE transaction (group commit), all or nothing; the events are
-   * appended in the order given.
+   * Optional: marks the messages delivered and records their events in the audit log in ONE transaction, all or
+   * nothing (group commit; the status and its audit entries can never disagree); events in the order given.
    */
   markDeliveredMany?(records: readonly DeliveryRecord[]): Promise<void>;
 }
@@ -88,29 +83,13 @@ const FINISHED: readonly MessageStatus[] = ['delivered', 'acknowledged'];
 /** A uuid as PostgreSQL prints it (lowercase, hyphenated): how SqlMessageSource matches rows to batched loads. */
 const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-const blobCorrupt = (sha256: string, vi: string, en: string) => new KysoError('BLOB_CORRUPT', `Tài liệu ${sha256} bị hỏng: ${vi}`, `Blob ${sha256} is corrupt: ${en}`);
-
-/** The check BlobStore.get makes on every read, for bytes that came with the message row. */
-function checkPackageBytes(sha256: string, bytes: Uint8Array, size: number | undefined): Uint8Array {
-  const actual = sha256Hex(bytes);
-  if (actual !== sha256 || (size !== undefined && bytes.byteLength !== size)) {
-    throw blobCorrupt(sha256, `nội dung có băm ${actual}, ${bytes.byteLength} byte`, `content hashes to ${actual}, ${bytes.byteLength} bytes`);
-  }
-  return bytes;
-}
-
 /** The `messages` table joined with `agencies` (delivery mode, webhook). */
 export class SqlMessageSource implements MessageSource {
-  /** With a Database (not just a Queryable), deliveries are recorded in one transaction (markDelivered). */
+  /** With a Database (not just a Queryable), deliveries are recorded in one transaction (markDeliveredMany). */
   constructor(private readonly db: Queryable | Database) {
     if ('transaction' in db) {
       const database = db;
-      this.markDelivered = (messageId, events) =>
-        database.transaction(async (tx) => {
-          await tx.query(`UPDATE messages SET status = 'delivered', status_reason = NULL, updated_at = now() WHERE id = $1 AND status NOT IN ('acknowledged', 'rejected')`, [messageId]);
-          await appendAuditManyInTx(tx, events);
-        });
-      // Messages before the audit head, as in markDelivered: the same lock order as every other writer.
+      // Messages before the audit head: the same lock order as every other writer.
       this.markDeliveredMany = (records) =>
         database.transaction(async (tx) => {
           await tx.query(`UPDATE messages SET status = 'delivered', status_reason = NULL, updated_at = now() WHERE id = ANY($1::uuid[]) AND status NOT IN ('acknowledged', 'rejected')`, [
@@ -121,7 +100,6 @@ export class SqlMessageSource implements MessageSource {
     }
   }
 
-  markDelivered?: (messageId: string, events: readonly AuditEvent[]) => Promise<void>;
   markDeliveredMany?: (records: readonly DeliveryRecord[]) => Promise<void>;
 
   /**
@@ -136,7 +114,6 @@ export class SqlMessageSource implements MessageSource {
       const byId = new Map((await this.select(ids)).map((m) => [m.id, m]));
       return ids.map((id) => byId.get(id));
     },
-    writeOne: async (id) => (await this.select([id]))[0],
     maxBatch: 100,
     retryOneByOne: false,
   });
@@ -204,7 +181,7 @@ export interface DeliveryWorkerOptions {
   audit?: AuditSink;
   /**
    * The audit sink writes to the source's database (the service: auditToDatabase(db) with SqlMessageSource(db)):
-   * a successful delivery then records its status and audit entries in one transaction (source.markDelivered).
+   * a successful delivery then records its status and audit entries in one transaction (source.markDeliveredMany).
    */
   auditWithSource?: boolean;
   /** Jobs in flight per agency queue (default 10). */
@@ -268,15 +245,13 @@ export class DeliveryWorker {
     this.fetchImpl = opts.fetch;
     this.agents = opts.fetch ? undefined : createWebhookAgents(opts.webhookMaxSockets ?? 64);
     const { source } = opts;
-    if (opts.auditWithSource && opts.audit && source.markDeliveredMany && source.markDelivered) {
+    if (opts.auditWithSource && opts.audit && source.markDeliveredMany) {
       const many = source.markDeliveredMany.bind(source);
-      const one = source.markDelivered.bind(source);
       this.recorder = new GroupCommit<DeliveryRecord>({
         writeMany: async (records) => {
           await many(records);
           return records.map(() => undefined);
         },
-        writeOne: (r) => one(r.messageId, r.events),
         ...(opts.maxRecordBatch ? { maxBatch: opts.maxRecordBatch } : {}),
       });
     }
@@ -391,10 +366,6 @@ export class DeliveryWorker {
       // Status and both audit entries in one transaction, shared with the deliveries finishing meanwhile.
       await this.recorder.write({ messageId, events });
       await this.clearDead(job, msg);
-    } else if (this.opts.auditWithSource && this.opts.audit && source.markDelivered) {
-      // Status and both audit entries in one transaction.
-      await source.markDelivered(messageId, events);
-      await this.clearDead(job, msg);
     } else {
       await this.audit(attemptEvent);
       await source.setStatus(messageId, 'delivered', null);
@@ -426,7 +397,7 @@ export class DeliveryWorker {
 
   /** The package bytes: from the message row when they came with it (hash-checked here), else the blob store. */
   private packageBytes(msg: DeliveryMessage): Promise<Uint8Array> | Uint8Array {
-    if (msg.packageBytes) return checkPackageBytes(msg.packageSha256, msg.packageBytes, msg.packageSize);
+    if (msg.packageBytes) return checkBlobBytes(msg.packageSha256, msg.packageBytes, msg.packageSize);
     return this.opts.blobs.get(msg.packageSha256);
   }
 
