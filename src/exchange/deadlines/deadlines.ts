@@ -72,8 +72,7 @@ export function periodLastDay(eventDay: LocalDate, period: Period, cal: WorkingC
 
 /** End (23:59:59.999 +07:00 of the last day) of `period` counted from the event at instant `eventAt`. */
 export function periodEnd(eventAt: Date, period: Period, cal: WorkingCalendar = defaultWorkingCalendar): Date {
-  checkInstant(eventAt, 'eventAt');
-  return endOfVnDay(periodLastDay(vnDateOf(eventAt), period, cal));
+  return periodEndDetailed(eventAt, period, cal).at;
 }
 
 /** A deadline and what it rests on. */

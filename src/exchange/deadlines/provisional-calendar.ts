@@ -22,21 +22,14 @@
 // Lunar dates come from the Vietnamese lunar calendar (lunar-calendar.ts, UTC+7).
 import { KysoError } from '../../errors.ts';
 import { gioToDate, LUNAR_MAX_YEAR, LUNAR_MIN_YEAR, tetDate } from './lunar-calendar.ts';
-import type { DayOffKind, LocalDate, YearCalendar } from './working-calendar.ts';
+import { isWeekend, plusDays, type LocalDate } from './civil-date.ts';
+import type { DayOffKind, YearCalendar } from './working-calendar.ts';
 
 export const PROVISIONAL_SOURCE =
   'Provisional (tạm tính): derived from Labour Code 2019 Art. 111(3) and 112 and the Vietnamese lunar calendar (UTC+7, Hồ Ngọc Đức\'s algorithm), ' +
   'pending the official Bộ Nội vụ schedule approved by VPCP. Tết = the last day of the lunar year + mùng 1–4 (convention of the 2025 and 2026 schedules); ' +
   'National Day adjacent day = 1/9 (as in 2023, 2025, 2026); a holiday on Saturday/Sunday is compensated on the next working day(s); no swapped days.';
 
-const DAY_MS = 86_400_000;
-const dayIndex = (d: LocalDate): number => Date.UTC(Number(d.slice(0, 4)), Number(d.slice(5, 7)) - 1, Number(d.slice(8, 10)));
-const fromIndex = (ms: number): LocalDate => new Date(ms).toISOString().slice(0, 10);
-const plus = (d: LocalDate, n: number): LocalDate => fromIndex(dayIndex(d) + n * DAY_MS);
-const isWeekend = (d: LocalDate): boolean => {
-  const w = new Date(dayIndex(d)).getUTCDay();
-  return w === 0 || w === 6;
-};
 
 /** True when a provisional table can be made for `year` (the lunar algorithm's range). */
 export function canMakeProvisional(year: number): boolean {
@@ -63,11 +56,11 @@ export function provisionalYearCalendar(year: number): YearCalendar {
   const tet = tetDate(year);
   const holidays: { date: LocalDate; name: string }[] = [
     { date: `${y}-01-01`, name: 'Tết Dương lịch (New Year)' },
-    { date: plus(tet, -1), name: 'Tết Âm lịch (ngày cuối năm âm lịch)' },
+    { date: plusDays(tet, -1), name: 'Tết Âm lịch (ngày cuối năm âm lịch)' },
     { date: tet, name: 'Tết Âm lịch (mùng 1 Tết)' },
-    { date: plus(tet, 1), name: 'Tết Âm lịch (mùng 2 Tết)' },
-    { date: plus(tet, 2), name: 'Tết Âm lịch (mùng 3 Tết)' },
-    { date: plus(tet, 3), name: 'Tết Âm lịch (mùng 4 Tết)' },
+    { date: plusDays(tet, 1), name: 'Tết Âm lịch (mùng 2 Tết)' },
+    { date: plusDays(tet, 2), name: 'Tết Âm lịch (mùng 3 Tết)' },
+    { date: plusDays(tet, 3), name: 'Tết Âm lịch (mùng 4 Tết)' },
     { date: gioToDate(year), name: 'Giỗ Tổ Hùng Vương (10/3 âm lịch)' },
     { date: `${y}-04-30`, name: 'Ngày Chiến thắng (30/4)' },
     { date: `${y}-05-01`, name: 'Ngày Quốc tế Lao động (1/5)' },
@@ -83,8 +76,8 @@ export function provisionalYearCalendar(year: number): YearCalendar {
   const taken = new Set(byDate.keys());
   for (const [date, name] of byDate) {
     if (!isWeekend(date)) continue;
-    let d = plus(date, 1);
-    while (isWeekend(d) || taken.has(d)) d = plus(d, 1);
+    let d = plusDays(date, 1);
+    while (isWeekend(d) || taken.has(d)) d = plusDays(d, 1);
     taken.add(d);
     daysOff.push({ date: d, kind: 'COMPENSATORY', name: `Nghỉ bù ${name} (${date} là ngày nghỉ hằng tuần)` });
   }
