@@ -12,7 +12,7 @@ import { createRedis, deletePrefixedKeys } from '../../src/exchange/queue/redis-
 import { BlobStore } from '../../src/store/blob-store.ts';
 import type { Database, Queryable } from '../../src/store/database.ts';
 import { migrate } from '../../src/store/migrate.ts';
-import { eventually } from '../helpers/exchange.ts';
+import { until as waitUntil } from '../helpers/exchange.ts';
 import { startWebhook, type TestWebhook } from '../helpers/webhook-server.ts';
 import { BACKENDS, openTestDatabase, type TestDatabase } from '../store/test-databases.ts';
 
@@ -20,9 +20,8 @@ const REDIS_URL = process.env.KYSO_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `kysotest_${randomBytes(5).toString('hex')}`;
 const SENDER = '000.00.00.G01';
 
-/** Polls `fn` until it answers something truthy (helpers/exchange.ts eventually, named first). */
-const until = <T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000): Promise<T> =>
-  eventually(async () => fn(), timeoutMs, what);
+// Deliveries here pile up behind slowed transactions: twice the default patience.
+const until = <T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false): Promise<T> => waitUntil(what, fn, 20_000);
 
 /** The worker's message load (SqlMessageSource), as sent to the database. */
 const isLoad = (sql: string) => sql.includes('FROM messages m JOIN agencies a');

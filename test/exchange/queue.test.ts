@@ -18,6 +18,7 @@ import type { Database } from '../../src/store/database.ts';
 import { BlobStore } from '../../src/store/blob-store.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { openDatabase } from '../../src/store/database.ts';
+import { until } from '../helpers/exchange.ts';
 
 const REDIS_URL = process.env.KYSO_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PREFIX = `kysotest_${randomBytes(5).toString('hex')}`;
@@ -69,16 +70,6 @@ const hits = (path: string) => received.filter((r) => r.path === path);
 
 // ---------------------------------------------------------------------------------------------------------
 // Helpers
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 async function addAgency(id: string, mode: 'push' | 'pull', webhookUrl: string | null = null): Promise<void> {
   await db.query('INSERT INTO agencies (id, name, delivery_mode, webhook_url) VALUES ($1, $2, $3, $4)', [id, `Agency ${id}`, mode, webhookUrl]);

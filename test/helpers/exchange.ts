@@ -84,6 +84,10 @@ export async function startTestExchange(
   };
 }
 
+/** eventually, named first (the queue tests' form); `fn` may answer at once. */
+export const until = <T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000): Promise<T> =>
+  eventually(async () => fn(), timeoutMs, what);
+
 /** Polls until `f` returns a truthy value (deliveries happen on the worker's schedule). */
 export async function eventually<T>(f: () => Promise<T | undefined | null | false>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
   const end = Date.now() + timeoutMs;
